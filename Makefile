@@ -1,0 +1,37 @@
+# One-command set-up: every target that runs code depends on the venv.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+SOURCE  ?= demo
+OUT     ?= build
+ARGS    ?=
+
+.PHONY: install install-train test build-dataset bench lint clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+install-train: $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[test,train]'
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+build-dataset: $(STAMP)
+	$(BIN)/pmc-pipeline build --source $(SOURCE) --out $(OUT) $(ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean:
+	rm -rf $(VENV) build .pytest_cache

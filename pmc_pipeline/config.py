@@ -1,0 +1,110 @@
+"""One frozen configuration object for every stage.
+
+CLI flags and an optional TOML file map onto it. The ``list`` stage saves it as
+``OUT/config.json`` so later stages (``pmc-pipeline fetch --out OUT``) know the source
+without repeating it; flags given later override what was saved.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .storage import Store
+
+CONFIG_FILE = "config.json"
+
+LICENSE_GROUPS: dict[str, tuple[str | None, ...]] = {
+    "comm": ("CC0", "CC BY", "CC BY-SA", "CC BY-ND"),
+    "noncomm": ("CC BY-NC", "CC BY-NC-SA", "CC BY-NC-ND"),
+    "other": ("NO-CC CODE", "TDM", None),
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything a stage needs to know; defaults are the documented CLI defaults."""
+
+    out: str = "build"
+    out_endpoint_url: str | None = None
+    # source
+    source: str = "s3://pmc-oa-opendata"
+    endpoint_url: str | None = None
+    sign: bool = False
+    # list
+    licenses: tuple[str, ...] = ()  # empty: every OA article, as PMC-15M did
+    limit: int | None = None
+    pmcids_file: str | None = None
+    partition_size: int = 500
+    previous: str | None = None
+    include_manuscripts: bool = False
+    include_ocr: bool = False
+    # fetch
+    concurrency: int = 8
+    requests_per_second: float = 100.0
+    retries: int = 5
+    timeout: float = 60.0
+    max_object_bytes: int = 512 * 1024 * 1024
+    # extract
+    max_side: int = 1024
+    jpeg_quality: int = 90
+    min_side: int = 32
+    # dedupe and split assignment
+    near_distance: int = 4
+    representative: str = "largest"  # largest image wins; ties -> lowest PMCID
+    test_fraction: float = 0.05
+    val_fraction: float = 0.001
+    split_salt: str = "pmc-pipeline-split-v1"
+    # cluster
+    scheduler: str | None = None
+    workers: int | None = None
+    threads_per_worker: int = 1
+    memory_limit: str = "auto"
+    progress: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def store(self) -> Store:
+        """The build folder (local or s3://) this config writes to."""
+        return Store(self.out, self.out_endpoint_url)
+
+    def replace(self, **changes: Any) -> Config:
+        return dataclasses.replace(self, **changes)
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Config:
+        """Build from a mapping, rejecting unknown keys with a helpful message."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise ValueError(f"unknown config keys: {', '.join(unknown)}; known: {sorted(names)}")
+        data = dict(data)
+        if "licenses" in data:
+            data["licenses"] = tuple(data["licenses"])
+        return cls(**data)
+
+    @classmethod
+    def from_toml(cls, path: str | Path) -> Config:
+        with open(path, "rb") as f:
+            return cls.from_dict(tomllib.load(f))
+
+
+def license_filter(selectors: tuple[str, ...]) -> set[str | None] | None:
+    """Expand group names (comm, noncomm, other) and explicit codes; None means keep all."""
+    if not selectors:
+        return None
+    allowed: set[str | None] = set()
+    for sel in selectors:
+        key = sel.strip()
+        if key.lower() in LICENSE_GROUPS:
+            allowed.update(LICENSE_GROUPS[key.lower()])
+        elif key:
+            allowed.add(key)
+    return allowed

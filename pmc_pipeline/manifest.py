@@ -1,0 +1,184 @@
+"""Which article versions a build keeps, and why the others are left out (pure logic).
+
+The bucket mixes open-access articles, author manuscripts, OCR scans and retracted
+papers, and holds every version of each article. A build keeps the newest version of
+each PMCID that passes the filters; every other article gets a named reason so the
+funnel in ``build.json`` adds up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from .sources.base import ObjectRef, article_files
+from .sources.legacy import LEGACY_SCHEME
+
+MANIFEST_SCHEMA = pa.schema(
+    [
+        ("pmcid", pa.string()),
+        ("version", pa.int32()),
+        ("pmid", pa.string()),
+        ("doi", pa.string()),
+        ("title", pa.string()),
+        ("citation", pa.string()),
+        ("license_code", pa.string()),
+        ("xml_key", pa.string()),
+        ("xml_md5", pa.string()),
+        ("media_keys", pa.list_(pa.string())),
+        ("media_md5", pa.list_(pa.string())),
+        ("metadata_key", pa.string()),
+        ("metadata_etag", pa.string()),
+        ("partition", pa.int32()),
+    ]
+)
+
+EXCLUDED_SCHEMA = pa.schema(
+    [
+        ("pmcid", pa.string()),
+        ("version", pa.int32()),
+        ("metadata_key", pa.string()),
+        ("reason", pa.string()),
+        ("detail", pa.string()),
+    ]
+)
+
+REMOVED_SCHEMA = pa.schema(
+    [("pmcid", pa.string()), ("version", pa.int32()), ("reason", pa.string())]
+)
+
+REASONS = (
+    "metadata_error",
+    "not_open_access",
+    "retracted",
+    "author_manuscript",
+    "historical_ocr",
+    "license",
+    "unchanged",
+    "beyond_limit",
+)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the user asked to keep."""
+
+    licenses: frozenset[str | None] | None = None  # None: every license
+    include_manuscripts: bool = False
+    include_ocr: bool = False
+
+
+def pmcid_number(pmcid: str) -> int:
+    """PMC123 -> 123, for numeric ordering."""
+    return int(pmcid.removeprefix("PMC"))
+
+
+def normalise_pmcid(text: str) -> str:
+    """Accept "PMC123", "pmc123" or "123"."""
+    text = text.strip()
+    digits = text[3:] if text[:3].upper() == "PMC" else text
+    if not digits.isdigit():
+        raise ValueError(f"{text!r} is not a PMCID")
+    return f"PMC{int(digits)}"
+
+
+def latest_versions(refs: Iterable[ObjectRef]) -> tuple[list[ObjectRef], int]:
+    """Newest version per PMCID (numeric: .10 after .2), sorted by PMCID; and how many older."""
+    best: dict[str, ObjectRef] = {}
+    total = 0
+    for ref in refs:
+        total += 1
+        assert ref.pmcid is not None and ref.version is not None
+        cur = best.get(ref.pmcid)
+        if cur is None or ref.version > (cur.version or 0):
+            best[ref.pmcid] = ref
+    latest = sorted(best.values(), key=lambda r: pmcid_number(r.pmcid or "0"))
+    return latest, total - len(latest)
+
+
+def exclusion_reason(meta: dict, filters: Filters) -> str | None:
+    """The first reason this article version is left out, or None to keep it."""
+    if not meta.get("is_pmc_openaccess"):
+        return "not_open_access"
+    if meta.get("is_retracted"):
+        return "retracted"
+    if meta.get("is_manuscript") and not filters.include_manuscripts:
+        return "author_manuscript"
+    if meta.get("is_historical_ocr") and not filters.include_ocr:
+        return "historical_ocr"
+    if filters.licenses is not None and meta.get("license_code") not in filters.licenses:
+        return "license"
+    return None
+
+
+def _text(value) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
+def manifest_row(meta: dict, ref: ObjectRef) -> dict:
+    """One manifest row (partition filled in later) from a metadata record."""
+    if meta["xml_url"].startswith(LEGACY_SCHEME):
+        xml_key, xml_md5, media = meta["xml_url"][len(LEGACY_SCHEME) :], None, []
+    else:
+        files = article_files(meta)
+        xml_key, xml_md5, media = files[0].key, files[0].md5, files[1:]
+    return {
+        "pmcid": normalise_pmcid(str(meta["pmcid"])),
+        "version": int(meta.get("version") or ref.version or 1),
+        "pmid": _text(meta.get("pmid")),
+        "doi": _text(meta.get("doi")),
+        "title": _text(meta.get("title")),
+        "citation": _text(meta.get("citation")),
+        "license_code": _text(meta.get("license_code")),
+        "xml_key": xml_key,
+        "xml_md5": xml_md5,
+        "media_keys": [m.key for m in media],
+        "media_md5": [m.md5 or "" for m in media],
+        "metadata_key": ref.key,
+        "metadata_etag": ref.etag,
+        "partition": -1,
+    }
+
+
+def excluded_row(ref: ObjectRef, reason: str, detail: str = "") -> dict:
+    return {
+        "pmcid": ref.pmcid,
+        "version": ref.version,
+        "metadata_key": ref.key,
+        "reason": reason,
+        "detail": detail,
+    }
+
+
+def changed_since(row: dict, previous: dict[str, tuple[int, str | None]]) -> bool:
+    """New, or a new version, or the same version with a new ETag (metadata edited)."""
+    before = previous.get(row["pmcid"])
+    return before is None or before != (row["version"], row["metadata_etag"])
+
+
+def assign_partitions(rows: list[dict], size: int) -> list[list[dict]]:
+    """Fixed-size partitions in PMCID order; the partition id is stored in each row."""
+    parts = [rows[i : i + size] for i in range(0, len(rows), size)]
+    for p, part in enumerate(parts):
+        for row in part:
+            row["partition"] = p
+    return parts
+
+
+__all__ = [
+    "EXCLUDED_SCHEMA",
+    "MANIFEST_SCHEMA",
+    "REASONS",
+    "REMOVED_SCHEMA",
+    "Filters",
+    "assign_partitions",
+    "changed_since",
+    "exclusion_reason",
+    "excluded_row",
+    "latest_versions",
+    "manifest_row",
+    "normalise_pmcid",
+    "pmcid_number",
+]

@@ -1,0 +1,1 @@
+"""Stages: each reads its input files, calls the pure code, and writes atomically."""

@@ -1,0 +1,152 @@
+"""The build folder: a local path or ``s3://bucket/prefix``, with atomic writes.
+
+Every stage decides "done" by the existence of its output file, so a file must appear
+whole or not at all: locally we write a temporary sibling and ``os.replace`` it; on S3 a
+single PUT (or a completed multipart upload) is already all-or-nothing.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import pyarrow as pa
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
+
+
+def part_name(partition: int, suffix: str) -> str:
+    """``part-00042.parquet``: the one spelling of a partition's file name."""
+    return f"part-{partition:05d}{suffix}"
+
+
+def partition_of(rel: str) -> int:
+    """``manifest/part-00042.parquet`` -> 42."""
+    return int(rel.rsplit("part-", 1)[1].split(".", 1)[0])
+
+
+@dataclass(frozen=True)
+class Store:
+    """A build folder addressed by relative paths (``figures/part-00000.parquet``).
+
+    Picklable (it holds only the URI), so the same object travels to Dask workers.
+    """
+
+    uri: str
+    endpoint_url: str | None = None
+    _fs: list = field(default_factory=list, compare=False, repr=False)
+
+    @property
+    def is_s3(self) -> bool:
+        return self.uri.startswith("s3://")
+
+    @property
+    def fs(self) -> pafs.FileSystem:
+        if not self._fs:
+            if self.is_s3:
+                kwargs = {"endpoint_override": self.endpoint_url} if self.endpoint_url else {}
+                if self.endpoint_url and self.endpoint_url.startswith("http://"):
+                    kwargs["scheme"] = "http"
+                region = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
+                self._fs.append(pafs.S3FileSystem(region=region, **kwargs))
+            else:
+                self._fs.append(pafs.LocalFileSystem())
+        return self._fs[0]
+
+    def __getstate__(self) -> dict:
+        return {"uri": self.uri, "endpoint_url": self.endpoint_url}
+
+    def __setstate__(self, state: dict) -> None:
+        object.__setattr__(self, "uri", state["uri"])
+        object.__setattr__(self, "endpoint_url", state["endpoint_url"])
+        object.__setattr__(self, "_fs", [])
+
+    @property
+    def root(self) -> str:
+        """The root as pyarrow.fs spells it (no scheme for S3, absolute for local)."""
+        if self.is_s3:
+            return self.uri[len("s3://") :].rstrip("/")
+        return str(Path(self.uri).resolve())
+
+    def path(self, rel: str) -> str:
+        return f"{self.root}/{rel}" if rel else self.root
+
+    def local_path(self, rel: str) -> Path:
+        """The local path of ``rel``; only for local stores (e.g. to hand to tarfile)."""
+        if self.is_s3:
+            raise ValueError(f"{self.uri} is not a local folder")
+        return Path(self.path(rel))
+
+    def exists(self, rel: str) -> bool:
+        return self.fs.get_file_info(self.path(rel)).type != pafs.FileType.NotFound
+
+    def list(self, rel_dir: str, suffix: str = "") -> list[str]:
+        """Relative paths of the files directly in ``rel_dir`` ending with ``suffix``, sorted."""
+        selector = pafs.FileSelector(self.path(rel_dir), allow_not_found=True)
+        names = [
+            info.base_name
+            for info in self.fs.get_file_info(selector)
+            if info.type == pafs.FileType.File
+            and info.base_name.endswith(suffix)
+            and not info.base_name.startswith(".")
+        ]
+        return [f"{rel_dir}/{name}" for name in sorted(names)]
+
+    def read_bytes(self, rel: str) -> bytes:
+        with self.fs.open_input_stream(self.path(rel)) as f:
+            return f.read()
+
+    @contextmanager
+    def open_read(self, rel: str) -> Iterator[IO[bytes]]:
+        """A seekable binary handle (tar readers need to seek)."""
+        with self.fs.open_input_file(self.path(rel)) as f:
+            yield f
+
+    def write_bytes(self, rel: str, data: bytes) -> None:
+        with self.atomic_writer(rel) as f:
+            f.write(data)
+
+    @contextmanager
+    def atomic_writer(self, rel: str) -> Iterator[IO[bytes]]:
+        """Yield a local temporary file; publish it under ``rel`` only if the block succeeds."""
+        if self.is_s3:
+            with tempfile.TemporaryFile() as tmp:
+                yield tmp
+                tmp.flush()
+                tmp.seek(0)
+                with self.fs.open_output_stream(self.path(rel)) as out:
+                    shutil.copyfileobj(tmp, out, 1 << 20)
+            return
+        target = self.local_path(rel)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp_path = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+        try:
+            with open(tmp_path, "wb") as tmp:
+                yield tmp
+                tmp.flush()
+                os.fsync(tmp.fileno())
+            os.replace(tmp_path, target)
+        finally:
+            tmp_path.unlink(missing_ok=True)
+
+    def write_table(self, rel: str, table: pa.Table) -> None:
+        """Write Parquet atomically (zstd; row groups sized for figure rows with images)."""
+        buf = io.BytesIO()
+        pq.write_table(table, buf, compression="zstd", row_group_size=1000)
+        self.write_bytes(rel, buf.getvalue())
+
+    def read_table(self, rel: str, columns: list[str] | None = None) -> pa.Table:
+        with self.fs.open_input_file(self.path(rel)) as f:
+            return pq.read_table(f, columns=columns)
+
+    def remove(self, rel: str) -> None:
+        if self.exists(rel):
+            self.fs.delete_file(self.path(rel))
