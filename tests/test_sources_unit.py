@@ -1,0 +1,148 @@
+"""Unit tests of the pure parts of acquisition: keys, URLs, filters, retries, tar safety."""
+
+from __future__ import annotations
+
+import tarfile
+import time
+
+import pytest
+
+from pmc_pipeline import manifest as mf
+from pmc_pipeline.config import license_filter
+from pmc_pipeline.sources import ObjectRef, SourceError, UnsafePackage
+from pmc_pipeline.sources.base import (
+    is_figure_image,
+    parse_metadata,
+    parse_version_key,
+    url_to_remote,
+)
+from pmc_pipeline.sources.legacy import check_member
+from pmc_pipeline.sources.transport import RateLimiter, Retryable, with_retries
+
+
+def test_version_keys_parse_numerically():
+    assert parse_version_key("metadata/PMC123.10.json") == ("PMC123", 10)
+    assert parse_version_key("PMC123.2/PMC123.2.json") == ("PMC123", 2)
+    assert parse_version_key("metadata/readme.txt") is None
+
+
+def test_latest_version_sorts_ten_after_two():
+    refs = [ObjectRef(f"metadata/PMC7.{v}.json", None, "PMC7", v) for v in (1, 2, 10)]
+    refs.append(ObjectRef("metadata/PMC12.1.json", None, "PMC12", 1))
+    latest, superseded = mf.latest_versions(refs)
+    assert [(r.pmcid, r.version) for r in latest] == [("PMC7", 10), ("PMC12", 1)]
+    assert superseded == 2
+
+
+def test_media_url_to_key_and_md5():
+    f = url_to_remote("s3://pmc-oa-opendata/PMC1.1/pone.0000308.g001.jpg?md5=abc123")
+    assert (f.key, f.name, f.md5) == (
+        "PMC1.1/pone.0000308.g001.jpg",
+        "pone.0000308.g001.jpg",
+        "abc123",
+    )
+    g = url_to_remote("https://pmc-oa-opendata.s3.amazonaws.com/PMC1.1/gr1_lrg.jpg")
+    assert (g.key, g.md5) == ("PMC1.1/gr1_lrg.jpg", None)
+
+
+@pytest.mark.parametrize(
+    "name,ok",
+    [
+        ("a.JPG", True),
+        ("a.tif", True),
+        ("b.webp", True),
+        ("a.pdf", False),
+        ("s.s001.doc", False),
+        ("m.mp4", False),
+        ("x.zip", False),
+        ("t.xlsx", False),
+        ("noext", False),
+    ],
+)
+def test_only_figure_images_travel(name, ok):
+    assert is_figure_image(name) is ok
+
+
+def test_metadata_that_is_not_json_is_a_clear_error():
+    with pytest.raises(SourceError, match="not valid JSON"):
+        parse_metadata(b"<html>oops</html>", "metadata/PMC1.1.json")
+
+
+def test_exclusion_reasons_in_order():
+    base = {"is_pmc_openaccess": True, "license_code": "CC BY"}
+    f = mf.Filters()
+    assert mf.exclusion_reason(base, f) is None
+    assert mf.exclusion_reason({**base, "is_pmc_openaccess": False}, f) == "not_open_access"
+    assert mf.exclusion_reason({**base, "is_retracted": True}, f) == "retracted"
+    assert mf.exclusion_reason({**base, "is_manuscript": True}, f) == "author_manuscript"
+    assert (
+        mf.exclusion_reason({**base, "is_manuscript": True}, mf.Filters(include_manuscripts=True))
+        is None
+    )
+    assert mf.exclusion_reason({**base, "is_historical_ocr": True}, f) == "historical_ocr"
+    comm = mf.Filters(licenses=frozenset(license_filter(("comm",))))
+    assert mf.exclusion_reason({**base, "license_code": "CC BY-NC"}, comm) == "license"
+    assert mf.exclusion_reason(base, comm) is None
+
+
+def test_license_groups_and_codes():
+    assert license_filter(()) is None
+    allowed = license_filter(("noncomm", "CC0"))
+    assert {"CC BY-NC", "CC BY-NC-SA", "CC BY-NC-ND", "CC0"} == allowed
+    assert None in license_filter(("other",))
+
+
+def test_partitions_are_fixed_size_in_order():
+    rows = [{"pmcid": f"PMC{i}"} for i in range(7)]
+    parts = mf.assign_partitions(rows, 3)
+    assert [len(p) for p in parts] == [3, 3, 1]
+    assert rows[6]["partition"] == 2
+
+
+def test_retries_then_success_and_give_up():
+    calls = []
+
+    def flaky():
+        calls.append(1)
+        if len(calls) < 4:
+            raise Retryable("503 SlowDown")
+        return "ok"
+
+    assert with_retries(flaky, retries=5, base_delay=0.001) == "ok"
+    assert len(calls) == 4
+    with pytest.raises(SourceError, match="gave up after 3 attempts"):
+        with_retries(lambda: (_ for _ in ()).throw(Retryable("503")), retries=2, base_delay=0.001)
+
+
+def test_rate_limiter_spaces_requests():
+    limiter = RateLimiter(50)
+    start = time.monotonic()
+    for _ in range(75):  # 50 burst + 25 at 50/s -> at least ~0.5 s
+        limiter.acquire()
+    assert time.monotonic() - start >= 0.4
+
+
+def _member(name: str, kind: bytes = tarfile.REGTYPE, size: int = 1) -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.type, info.size = kind, size
+    return info
+
+
+@pytest.mark.parametrize(
+    "info,match",
+    [
+        (_member("../escape.txt"), "escapes"),
+        (_member("/etc/passwd"), "escapes"),
+        (_member("PMC1/link", tarfile.SYMTYPE), "link"),
+        (_member("PMC1/hard", tarfile.LNKTYPE), "link"),
+        (_member("PMC1/dev", tarfile.CHRTYPE), "not a regular file"),
+        (_member("PMC1/big.jpg", size=10), "cap"),
+    ],
+)
+def test_unsafe_tar_members_are_refused(info, match):
+    with pytest.raises(UnsafePackage, match=match):
+        check_member(info, "oa_package/aa/bb/PMC1.tar.gz", cap=5)
+
+
+def test_safe_member_passes():
+    check_member(_member("PMC1/a.jpg"), "k", cap=5)
