@@ -22,3 +22,66 @@ def corpus_dir() -> Path:
     if not (path / "manifest.json").is_file():
         pytest.skip(f"real corpus not found at {path} (set PMC_CORPUS to its folder)")
     return path
+
+
+# --- the corpus as a bucket, a local S3 server, a fault proxy, a legacy mirror (fixtures/) ---
+
+
+@pytest.fixture(scope="session")
+def corpus_bucket_dir(tmp_path_factory, corpus_dir: Path) -> Path:
+    """The corpus (plus extra filter cases) in the pmc-oa-opendata layout, with inventory."""
+    from tests.fixtures.corpus_bucket import build_corpus_bucket
+
+    return build_corpus_bucket(tmp_path_factory.mktemp("corpus-bucket"), corpus_dir)
+
+
+@pytest.fixture(scope="session")
+def s3_server(corpus_bucket_dir: Path):
+    """moto on loopback serving corpus_bucket_dir as s3://pmc-oa-opendata (unsigned reads)."""
+    from tests.fixtures.s3server import MotoS3
+
+    with MotoS3() as server:
+        server.upload_tree(corpus_bucket_dir)
+        yield server
+
+
+@pytest.fixture(scope="session")
+def _fault_proxy_session(s3_server):
+    from tests.fixtures.s3server import FaultProxy
+
+    with FaultProxy(s3_server.endpoint_url) as proxy:
+        yield proxy
+
+
+@pytest.fixture
+def fault_proxy(_fault_proxy_session):
+    """A FaultProxy in front of s3_server, with no faults and zero counts for each test.
+
+    S3 reader: ``open_source("s3://pmc-oa-opendata", endpoint_url=fault_proxy.url)``;
+    HTTPS reader: ``open_source(fault_proxy.url + "/pmc-oa-opendata")``.
+    """
+    _fault_proxy_session.reset()
+    yield _fault_proxy_session
+    _fault_proxy_session.reset()
+
+
+@pytest.fixture(scope="session")
+def legacy_mirror_dir(tmp_path_factory, corpus_dir: Path) -> Path:
+    """The 28 corpus articles as a legacy mirror (oa_file_list.csv + oa_package/)."""
+    from tests.fixtures.corpus_bucket import build_corpus_legacy_mirror
+
+    return build_corpus_legacy_mirror(tmp_path_factory.mktemp("legacy-mirror"), corpus_dir)
+
+
+@pytest.fixture(scope="session")
+def dask_client():
+    """One real LocalCluster of worker processes shared by the stage tests (startup ~2 s)."""
+    from distributed import Client, LocalCluster
+
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=2, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        yield client
