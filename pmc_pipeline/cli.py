@@ -73,6 +73,13 @@ def _add_fetch(p: argparse.ArgumentParser) -> None:
     p.add_argument("--timeout", type=float, default=S, help="seconds per request (60)")
 
 
+def _add_extract(p: argparse.ArgumentParser) -> None:
+    S = argparse.SUPPRESS
+    p.add_argument("--max-side", type=int, default=S, help="longest image side (1024)")
+    p.add_argument("--jpeg-quality", type=int, default=S, help="JPEG quality (90)")
+    p.add_argument("--min-side", type=int, default=S, help="smaller images are errors (32)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pmc-pipeline", description="PubMed Central figures + captions -> WebDataset shards"
@@ -82,8 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p), _add_source(p), _add_list(p), _add_fetch(p)
     p = sub.add_parser("fetch", help="download each manifest partition into OUT/bundles/")
     _add_common(p), _add_source(p), _add_fetch(p)
+    p = sub.add_parser("extract", help="figures and captions of each bundle into OUT/figures/")
+    _add_common(p), _add_extract(p)
     p = sub.add_parser("build", help="run every stage (resumable)")
-    _add_common(p), _add_source(p), _add_list(p), _add_fetch(p)
+    _add_common(p), _add_source(p), _add_list(p), _add_fetch(p), _add_extract(p)
     return parser
 
 
@@ -136,15 +145,25 @@ def cmd_fetch(config: Config, args) -> dict:
     return _sum_counts(results)
 
 
+def cmd_extract(config: Config, args) -> dict:
+    from .cluster import dask_client
+    from .stages.extract import extract_all
+
+    with dask_client(config) as client:
+        return _sum_counts(extract_all(config, client))
+
+
 def cmd_build(config: Config, args) -> dict:
     from .cluster import dask_client
+    from .stages.extract import extract_all
     from .stages.fetch import fetch_all
     from .stages.listing import run_list
 
     with dask_client(config) as client:
         listed = run_list(config, client, force=args.force)
         fetched = _sum_counts(fetch_all(config, client))
-    return {"list": listed, "fetch": fetched}
+        extracted = _sum_counts(extract_all(config, client))
+    return {"list": listed, "fetch": fetched, "extract": extracted}
 
 
 def _sum_counts(results: list[dict]) -> dict:
@@ -162,6 +181,7 @@ def _sum_counts(results: list[dict]) -> dict:
 COMMANDS: dict[str, Callable[[Config, argparse.Namespace], dict]] = {
     "list": cmd_list,
     "fetch": cmd_fetch,
+    "extract": cmd_extract,
     "build": cmd_build,
 }
 
