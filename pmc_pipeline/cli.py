@@ -14,6 +14,7 @@ import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from .config import CONFIG_FILE, Config
 from .sources import SourceError
@@ -80,6 +81,20 @@ def _add_extract(p: argparse.ArgumentParser) -> None:
     p.add_argument("--min-side", type=int, default=S, help="smaller images are errors (32)")
 
 
+def _add_dedupe(p: argparse.ArgumentParser) -> None:
+    S = argparse.SUPPRESS
+    p.add_argument("--near-distance", type=int, default=S, help="max pHash bits for near dups")
+    p.add_argument("--test-fraction", type=float, default=S, help="share of clusters in test")
+    p.add_argument("--val-fraction", type=float, default=S, help="share of clusters in val")
+
+
+def _add_shard(p: argparse.ArgumentParser) -> None:
+    S = argparse.SUPPRESS
+    p.add_argument("--samples-per-shard", type=int, default=S, help="samples per tar (5000)")
+    p.add_argument("--keep-duplicates", action="store_true", default=S, help="write all, marked")
+    p.add_argument("--panels", choices=["off", "add", "only"], default=S, help="subfigure samples")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pmc-pipeline", description="PubMed Central figures + captions -> WebDataset shards"
@@ -91,8 +106,16 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p), _add_source(p), _add_fetch(p)
     p = sub.add_parser("extract", help="figures and captions of each bundle into OUT/figures/")
     _add_common(p), _add_extract(p)
+    p = sub.add_parser("dedupe", help="exact and near-duplicate clusters into OUT/dedupe/")
+    _add_common(p), _add_dedupe(p)
+    p.add_argument("--force", action="store_true", default=False, help="redo a finished dedupe")
+    p = sub.add_parser("shard", help="WebDataset + Parquet shards per split into OUT/shards/")
+    _add_common(p), _add_shard(p)
+    p = sub.add_parser("report", help="OUT/build.json funnel and OUT/report/index.html")
+    _add_common(p)
     p = sub.add_parser("build", help="run every stage (resumable)")
     _add_common(p), _add_source(p), _add_list(p), _add_fetch(p), _add_extract(p)
+    _add_dedupe(p), _add_shard(p)
     return parser
 
 
@@ -128,66 +151,80 @@ def _demo_source(config: Config) -> Path:
     return build_demo_source(Path(config.out) / "demo-source")
 
 
-def cmd_list(config: Config, args) -> dict:
-    from .cluster import dask_client
+Command = Callable[[Config, argparse.Namespace], dict]
+
+
+def _with_client(run: Callable[[Config, Any, argparse.Namespace], dict]) -> Command:
+    """A command that runs ``run(config, client, args)`` on the configured Dask cluster."""
+
+    def command(config: Config, args: argparse.Namespace) -> dict:
+        from .cluster import dask_client
+
+        with dask_client(config) as client:
+            return run(config, client, args)
+
+    return command
+
+
+def _list(config: Config, client, args: argparse.Namespace) -> dict:
     from .stages.listing import run_list
 
-    with dask_client(config) as client:
-        return run_list(config, client, force=args.force)
+    return run_list(config, client, force=args.force)
 
 
-def cmd_fetch(config: Config, args) -> dict:
-    from .cluster import dask_client
+def _fetch(config: Config, client, args: argparse.Namespace) -> dict:
+    from .dag import add_counts
     from .stages.fetch import fetch_all
 
-    with dask_client(config) as client:
-        results = fetch_all(config, client)
-    return _sum_counts(results)
+    return add_counts(fetch_all(config, client))
 
 
-def cmd_extract(config: Config, args) -> dict:
-    from .cluster import dask_client
+def _extract(config: Config, client, args: argparse.Namespace) -> dict:
+    from .dag import add_counts
     from .stages.extract import extract_all
 
-    with dask_client(config) as client:
-        return _sum_counts(extract_all(config, client))
+    return add_counts(extract_all(config, client))
 
 
-def cmd_build(config: Config, args) -> dict:
-    from .cluster import dask_client
-    from .stages.extract import extract_all
-    from .stages.fetch import fetch_all
-    from .stages.listing import run_list
+def _dedupe(config: Config, client, args: argparse.Namespace) -> dict:
+    from .stages.dedupe import run_dedupe
 
-    with dask_client(config) as client:
-        listed = run_list(config, client, force=args.force)
-        fetched = _sum_counts(fetch_all(config, client))
-        extracted = _sum_counts(extract_all(config, client))
-    return {"list": listed, "fetch": fetched, "extract": extracted}
+    return run_dedupe(config, client, force=args.force)
 
 
-def _sum_counts(results: list[dict]) -> dict:
-    """Add up per-partition summaries (numbers only) for the command's report."""
-    total: dict = {"partitions": len(results)}
-    for r in results:
-        for k, v in r.items():
-            if isinstance(v, bool):
-                total[k] = total.get(k, 0) + int(v)
-            elif isinstance(v, int) and k != "partition":
-                total[k] = total.get(k, 0) + v
-    return total
+def _shard(config: Config, client, args: argparse.Namespace) -> dict:
+    from .stages.shard import run_shard
+
+    return run_shard(config, client)
 
 
-COMMANDS: dict[str, Callable[[Config, argparse.Namespace], dict]] = {
-    "list": cmd_list,
-    "fetch": cmd_fetch,
-    "extract": cmd_extract,
-    "build": cmd_build,
+def _build(config: Config, client, args: argparse.Namespace) -> dict:
+    from .dag import build
+
+    return build(config, client, force_list=args.force)
+
+
+def cmd_report(config: Config, args: argparse.Namespace) -> dict:
+    from .stages.report import run_report
+
+    return run_report(config)
+
+
+COMMANDS: dict[str, Command] = {
+    "list": _with_client(_list),
+    "fetch": _with_client(_fetch),
+    "extract": _with_client(_extract),
+    "dedupe": _with_client(_dedupe),
+    "shard": _with_client(_shard),
+    "report": cmd_report,
+    "build": _with_client(_build),
 }
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if not hasattr(args, "force"):
+        args.force = False
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",

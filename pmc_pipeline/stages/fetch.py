@@ -9,7 +9,6 @@ a partition whose bundle exists is done and is skipped without a single request.
 
 from __future__ import annotations
 
-import io
 import json
 import tarfile
 from collections import deque
@@ -22,6 +21,7 @@ from ..config import Config
 from ..errors import ErrorLog
 from ..sources import FetchedArticle, SourceError
 from ..storage import part_name
+from ..tarball import add_member
 from .listing import manifest_partitions, source_from_config
 
 T = TypeVar("T")
@@ -53,15 +53,6 @@ def ordered_window(
             yield pending.popleft()
     while pending:
         yield pending.popleft()
-
-
-def add_member(tar: tarfile.TarFile, name: str, data: bytes) -> None:
-    """A reproducible member: fixed mtime, owner and mode."""
-    info = tarfile.TarInfo(name)
-    info.size, info.mtime, info.mode = len(data), 0, 0o644
-    info.uid = info.gid = 0
-    info.uname = info.gname = ""
-    tar.addfile(info, io.BytesIO(data))
 
 
 def write_bundle(
