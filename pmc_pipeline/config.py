@@ -55,10 +55,18 @@ class Config:
     min_side: int = 32
     # dedupe and split assignment
     near_distance: int = 4
+    near_bucket_cap: int = 2000  # band buckets fuller than this are skipped (and counted)
+    degenerate_gray_std: float = 2.0  # below: near-uniform, kept out of the near search
+    degenerate_min_pixels: int = 128 * 128  # original images smaller than this: tiny
+    degenerate_phash_count: int = 1000  # one pHash shared by more distinct images: generic
     representative: str = "largest"  # largest image wins; ties -> lowest PMCID
     test_fraction: float = 0.05
     val_fraction: float = 0.001
     split_salt: str = "pmc-pipeline-split-v1"
+    # split (subfigures) and shards
+    panels: str = "add"  # off | add | only
+    samples_per_shard: int = 5000
+    keep_duplicates: bool = False
     # cluster
     scheduler: str | None = None
     workers: int | None = None
