@@ -27,7 +27,8 @@ build-dataset: $(STAMP)
 	$(BIN)/pmc-pipeline build --source $(SOURCE) --out $(OUT) $(ARGS)
 
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m pip install -q -e '.[test,bench]'
+	$(BIN)/python -m bench $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
