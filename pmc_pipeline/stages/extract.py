@@ -83,7 +83,7 @@ def figure_rows(
                 min_side=config.min_side,
             )
         except ImageError as exc:
-            errors.add(key, f"{name}: {exc}")
+            errors.add(key, f"{name}: {exc}", type(exc).__name__)
             counts["figures_failed"] += 1
             continue
         rows.append(_row(key, row, article, fig, name, img))
