@@ -211,3 +211,27 @@ def test_running_scheduler_gives_the_same_shards(s3_server, reference, tmp_path)
         for proc in procs:
             proc.wait(timeout=30)
     assert shard_files(out) == shard_files(reference)
+
+
+def test_output_to_s3_prefix_gives_the_same_shards(dask_client, s3_server, reference, monkeypatch):
+    """``--out s3://bucket/prefix``: every stage reads and writes through the S3 API."""
+    admin = s3_server.admin_client()
+    admin.create_bucket(Bucket="pmc-out")
+    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}.items():
+        monkeypatch.setenv(name, value)  # the workers inherit them only if set before start
+    config = config_for(Path("unused"), s3_server.endpoint_url).replace(
+        out="s3://pmc-out/builds/one", out_endpoint_url=s3_server.endpoint_url
+    )
+    dask_client.run(_set_env, {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"})
+    build(config, dask_client)
+    listing = admin.list_objects_v2(Bucket="pmc-out", Prefix="builds/one/shards/")
+    got = {}
+    for obj in listing["Contents"]:
+        rel = obj["Key"][len("builds/one/shards/") :]
+        if rel.endswith((".tar", ".parquet")) or rel.endswith("sizes.json"):
+            got[rel] = admin.get_object(Bucket="pmc-out", Key=obj["Key"])["Body"].read()
+    assert got == shard_files(reference)
+
+
+def _set_env(values: dict[str, str]) -> None:
+    os.environ.update(values)
