@@ -93,6 +93,9 @@ def _add_shard(p: argparse.ArgumentParser) -> None:
     p.add_argument("--samples-per-shard", type=int, default=S, help="samples per tar (5000)")
     p.add_argument("--keep-duplicates", action="store_true", default=S, help="write all, marked")
     p.add_argument("--panels", choices=["off", "add", "only"], default=S, help="subfigure samples")
+    p.add_argument(
+        "--panel-detector", default=S, help="local learned panel detector (module:fn or .pt)"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -106,6 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p), _add_source(p), _add_fetch(p)
     p = sub.add_parser("extract", help="figures and captions of each bundle into OUT/figures/")
     _add_common(p), _add_extract(p)
+    p = sub.add_parser("split", help="panels of compound figures into OUT/panels/")
+    _add_common(p), _add_shard(p)
     p = sub.add_parser("dedupe", help="exact and near-duplicate clusters into OUT/dedupe/")
     _add_common(p), _add_dedupe(p)
     p.add_argument("--force", action="store_true", default=False, help="redo a finished dedupe")
@@ -186,6 +191,16 @@ def _extract(config: Config, client, args: argparse.Namespace) -> dict:
     return add_counts(extract_all(config, client))
 
 
+def _split(config: Config, client, args: argparse.Namespace) -> dict:
+    from .cluster import map_tasks
+    from .dag import add_counts
+    from .stages.extract import extract_done
+    from .stages.split import split_partition
+
+    parts = extract_done(config.store)
+    return add_counts(map_tasks(client, split_partition, config, parts, desc="split"))
+
+
 def _dedupe(config: Config, client, args: argparse.Namespace) -> dict:
     from .stages.dedupe import run_dedupe
 
@@ -214,6 +229,7 @@ COMMANDS: dict[str, Command] = {
     "list": _with_client(_list),
     "fetch": _with_client(_fetch),
     "extract": _with_client(_extract),
+    "split": _with_client(_split),
     "dedupe": _with_client(_dedupe),
     "shard": _with_client(_shard),
     "report": cmd_report,

@@ -65,6 +65,7 @@ class Config:
     split_salt: str = "pmc-pipeline-split-v1"
     # split (subfigures) and shards
     panels: str = "add"  # off | add | only
+    panel_detector: str | None = None  # local "file.py:fn", "module:fn" or TorchScript path
     samples_per_shard: int = 5000
     keep_duplicates: bool = False
     # cluster

@@ -23,7 +23,7 @@ from ..images import DHASH_METHOD, PHASH_METHOD, ImageError, normalise_image
 from ..jats import ArticleRecord, JatsError, parse_article, resolve_href
 from ..keys import sample_key
 from ..schema import arrow_schema
-from ..storage import Store, part_name
+from ..storage import Store, part_name, partition_of
 from .fetch import bundle_path
 from .listing import manifest_partitions
 
@@ -162,6 +162,11 @@ def extract_partition(config: Config, partition: int) -> dict:
 def _manifest_by_folder(store: Store, partition: int) -> dict[str, dict]:
     rows = store.read_table(f"manifest/{part_name(partition, '.parquet')}").to_pylist()
     return {f"{r['pmcid']}.{r['version']}": r for r in rows}
+
+
+def extract_done(store: Store) -> list[int]:
+    """Partitions whose figures are written."""
+    return [partition_of(rel) for rel in store.list("figures", ".parquet")]
 
 
 def extract_all(config: Config, client) -> list[dict]:

@@ -1,0 +1,424 @@
+"""Subfigures: panel separation, sub-caption splitting, alignment, detector seam, panel rows."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import random
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from pmc_pipeline.images import ImageUnreadableError, dhash64, hash_thumbnail, phash64
+from pmc_pipeline.keys import InvalidKeyError
+from pmc_pipeline.subfigures import (
+    CaptionSplit,
+    DetectorError,
+    align,
+    find_panels,
+    load_detector,
+    panel_rows,
+    split_caption,
+)
+
+# ---- synthetic figures ---------------------------------------------------------------------
+
+
+def chart(w: int, h: int, seed: int) -> Image.Image:
+    """A bar chart: axes, bars, tick labels, on white."""
+    rng = random.Random(seed)
+    im = Image.new("RGB", (w, h), "white")
+    d = ImageDraw.Draw(im)
+    d.line([(30, 10), (30, h - 25), (w - 10, h - 25)], fill="black", width=2)
+    n, font = 6, ImageFont.load_default(size=12)
+    bw = (w - 50) // n
+    for i in range(n):
+        top = h - 25 - rng.randint(20, h - 50)
+        d.rectangle([35 + i * bw + 4, top, 35 + (i + 1) * bw - 4, h - 26], fill=(80, 80, 200))
+        d.text((35 + i * bw + 6, h - 20), f"g{i}", fill="black", font=font)
+    return im
+
+
+def photo(w: int, h: int, seed: int, base: int) -> Image.Image:
+    """A smooth random texture around grey level ``base`` (a micrograph stand-in)."""
+    rng = np.random.default_rng(seed)
+    small = rng.integers(0, 255, (h // 16 + 1, w // 16 + 1, 3), dtype=np.uint8)
+    a = np.asarray(Image.fromarray(small).resize((w, h), Image.Resampling.BICUBIC), np.int16)
+    return Image.fromarray(np.clip(a // 2 + base, 0, 255).astype(np.uint8))
+
+
+def grid(tiles: list[Image.Image], cols: int, gutter: int, colour: str) -> tuple[Image.Image, list]:
+    """Tiles of one size in a grid; returns the figure and each panel's box: the tile less
+    its white margin on white (no splitter can tell that from a gutter), the tile on black."""
+    w, h = tiles[0].size
+    rows = (len(tiles) + cols - 1) // cols
+    fig = Image.new("RGB", (cols * w + (cols + 1) * gutter, rows * h + (rows + 1) * gutter), colour)
+    boxes = []
+    for k, tile in enumerate(tiles):
+        x, y = gutter + (k % cols) * (w + gutter), gutter + (k // cols) * (h + gutter)
+        fig.paste(tile, (x, y))
+        x0, y0, x1, y1 = content_box(tile) if colour == "white" else (0, 0, w, h)
+        boxes.append((x + x0, y + y0, x + x1, y + y1))
+    return fig, boxes
+
+
+def content_box(tile: Image.Image) -> tuple[int, int, int, int]:
+    """The tile less its white margin: no splitter can tell that margin from a gutter."""
+    ink = np.asarray(tile.convert("L")) < 240
+    rows, cols = np.flatnonzero(ink.any(1)), np.flatnonzero(ink.any(0))
+    return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
+
+
+def jpeg(img: Image.Image, quality: int = 85) -> Image.Image:
+    """Round trip through JPEG, as every figure is stored: the splitter sees the noise."""
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=quality)
+    return Image.open(io.BytesIO(buf.getvalue()))
+
+
+def jpeg_bytes(img: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=90)
+    return buf.getvalue()
+
+
+def iou(a, b) -> float:
+    ix = max(0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0, min(a[3], b[3]) - max(a[1], b[1]))
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - ix * iy
+    return ix * iy / union
+
+
+def assert_panels(found, truth, min_iou: float = 0.85) -> None:
+    assert len(found) == len(truth), (found, truth)
+    for f, t in zip(found, truth, strict=True):  # same order: reading order
+        assert iou(f, t) >= min_iou, (f, t)
+
+
+# ---- panel separation ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("gutter", "colour", "min_iou"),
+    [(14, "white", 0.85), (14, "black", 0.85), (2, "white", 0.85), (3, "white", 0.85)],
+)
+def test_grid_of_charts_is_split_in_reading_order(gutter, colour, min_iou):
+    fig, truth = grid([chart(220, 170, k) for k in range(6)], 3, gutter, colour)
+    result = find_panels(jpeg(fig))
+    assert result.confident
+    assert_panels(result.boxes, truth, min_iou)
+
+
+def test_abutting_photographs_are_split_at_seams():
+    fig, truth = grid([photo(200, 180, 1, 10), photo(200, 180, 2, 120)], 2, 0, "white")
+    result = find_panels(jpeg(fig))
+    assert "seams" in result.reason
+    assert_panels(result.boxes, truth)
+
+
+@pytest.mark.parametrize("line", ["white", "black"])
+def test_photographs_split_at_a_thin_separator_line(line):
+    fig, truth = grid([photo(200, 180, 3, 60), photo(200, 180, 4, 70)], 2, 1, line)
+    assert_panels(find_panels(jpeg(fig)).boxes, truth)
+
+
+def test_tall_panel_beside_two_stacked_reads_tall_upper_lower():
+    fig = Image.new("RGB", (470, 400), "white")
+    truth = []
+    for tile, (x, y) in [
+        (chart(220, 376, 1), (12, 12)),
+        (chart(220, 182, 2), (244, 12)),
+        (chart(220, 182, 3), (244, 206)),
+    ]:
+        fig.paste(tile, (x, y))
+        x0, y0, x1, y1 = content_box(tile)
+        truth.append((x + x0, y + y0, x + x1, y + y1))
+    assert_panels(find_panels(jpeg(fig)).boxes, truth)
+
+
+def test_single_chart_with_title_axis_label_and_legend_stays_whole():
+    fig = Image.new("RGB", (420, 330), "white")
+    fig.paste(chart(360, 240, 7), (40, 40))
+    d = ImageDraw.Draw(fig)
+    font = ImageFont.load_default(size=16)
+    d.text((120, 8), "Title of the chart", fill="black", font=font)
+    d.text((70, 300), "legend: blue bars = counts", fill="black", font=font)
+    d.text((4, 150), "y", fill="black", font=font)
+    result = find_panels(jpeg(fig))
+    assert result.boxes == [(0, 0, 420, 330)]
+    assert result.reason.startswith("single")
+
+
+def test_single_photograph_stays_whole_and_confident():
+    result = find_panels(jpeg(photo(400, 300, 5, 40)))
+    assert result.boxes == [(0, 0, 400, 300)]
+    assert result.confident
+
+
+def test_panel_letters_fold_into_their_panels():
+    fig, truth = grid([chart(240, 180, k) for k in range(4)], 2, 40, "white")
+    d = ImageDraw.Draw(fig)
+    font = ImageFont.load_default(size=22)
+    for k, (x, y, _, _) in enumerate(truth):
+        d.text((x, y - 30), "ABCD"[k], fill="black", font=font)  # alone in the gutter row
+    found = find_panels(jpeg(fig)).boxes
+    assert_panels(found, truth, min_iou=0.8)
+
+
+def test_a_colour_bar_is_not_a_panel():
+    fig = Image.new("RGB", (400, 300), "white")
+    fig.paste(photo(300, 260, 6, 40), (10, 20))
+    fig.paste(Image.linear_gradient("L").resize((16, 260)).convert("RGB"), (340, 20))
+    assert len(find_panels(jpeg(fig)).boxes) == 1
+
+
+def test_grey_image_modes_and_large_images_work():
+    fig, truth = grid([chart(500, 400, k) for k in range(4)], 2, 20, "white")
+    big = fig.resize((fig.width * 2, fig.height * 2))  # 2080 px: reduced before cutting
+    truth2 = [tuple(2 * v for v in b) for b in truth]
+    assert_panels(find_panels(jpeg(big).convert("L")).boxes, truth2)
+
+
+def test_real_single_figures_are_not_split(corpus_dir):
+    classes = json.loads((corpus_dir / "subfigures" / "figure_classes.json").read_text())
+    split = [p for p in classes["single"] if len(find_panels(Image.open(corpus_dir / p)).boxes) > 1]
+    assert split == []
+
+
+def test_real_compound_figures_are_split(corpus_dir):
+    classes = json.loads((corpus_dir / "subfigures" / "figure_classes.json").read_text())
+    counts = {p: len(find_panels(Image.open(corpus_dir / p)).boxes) for p in classes["compound"]}
+    assert sum(n > 1 for n in counts.values()) >= 0.9 * len(counts)
+
+
+# ---- captions ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("caption", "labels"),
+    [
+        ("Effect of X. (A) Control cells. (B) Treated cells.", ["A", "B"]),
+        ("Effect of X. A, Control cells. B, Treated cells.", ["A", "B"]),
+        ("Effect of X. A. Control cells. B. Treated cells.", ["A", "B"]),
+        ("Effect of X. A: Control cells. B: Treated cells.", ["A", "B"]),
+        ("Effect of X. A) Control cells. B) Treated cells.", ["A", "B"]),
+        ("Lesion. a Clear cells (200x). b Stained cells.", ["A", "B"]),
+        ("Effect of X. (a–c) Control at days 1-3. (d) Treated.", ["A", "B", "C", "D"]),
+        ("Effect of X. (A-C) Control. (D) Treated.", ["A", "B", "C", "D"]),
+        ("Effect of X. (A and B) Control. (C, D) Treated.", ["A", "B", "C", "D"]),
+        ("Figure 1A. Control cells. Figure 1B. Treated cells.", ["A", "B"]),
+        ("Effect of X. Left: control cells. Right: treated cells.", ["LEFT", "RIGHT"]),
+        ("Effect of X. Top: control cells. Bottom: treated cells.", ["TOP", "BOTTOM"]),
+        ("Effect of X. (i) Control. (ii) Treated. (iii) Washed.", ["I", "II", "III"]),
+        ("Effect of X. (A) Overview. (B1) Control. (B2) Treated.", ["A", "B1", "B2"]),
+        ("Staining of normal (A), benign (B) and malignant (C) tissue.", ["A", "B", "C"]),
+    ],
+)
+def test_caption_label_forms(caption, labels):
+    assert split_caption(caption).labels == labels
+
+
+@pytest.mark.parametrize(
+    "caption",
+    [
+        "A549 cells were treated with vitamin A for 2 h (A549 cells). *p < 0.05.",
+        "Levels of vitamin A in plasma (n = 5). Values are means (SD); P < 0.05.",
+        "Growth at 37 (C) of strain A and strain B, a dose of 5 mg.",
+        "E. coli cells grown in LB. Bar, 10 um.",
+        "A case with high-level infiltration and a case with low infiltration.",
+        "Binding was measured as in (see Figure 2 (a)) with the (N) and (C) termini.",
+    ],
+)
+def test_caption_false_labels_are_not_labels(caption):
+    split = split_caption(caption)
+    assert split.items == []
+    assert split.preamble == split.caption
+
+
+def test_sub_captions_are_preamble_plus_own_part():
+    split = split_caption("Drug effects on cells. (A) Control cells. (B, C) Treated cells.")
+    assert split.preamble == "Drug effects on cells."
+    assert split.items == [
+        ("A", "Drug effects on cells. Control cells."),
+        ("B", "Drug effects on cells. Treated cells."),
+        ("C", "Drug effects on cells. Treated cells."),
+    ]
+
+
+def test_postfix_labels_take_their_clause():
+    split = split_caption("Patients with fever. Patient 6 (A), 16 years old; patient 7 (B), 9.")
+    assert dict(split.items) == {
+        "A": "Patients with fever. Patient 6, 16 years old",
+        "B": "Patients with fever. patient 7, 9.",
+    }
+
+
+def test_markup_labels_are_trusted():
+    caption = "Effect of X. A Control cells. B Treated cells with a marker."
+    assert split_caption(caption, markup_labels=["A", "B"]).labels == ["A", "B"]
+    assert split_caption(caption, markup_labels=["(A)", "B."]).items[1] == (
+        "B",
+        "Effect of X. Treated cells with a marker.",
+    )
+
+
+def test_caption_split_prostate_annotations_label_sets(corpus_dir):
+    data = json.loads((corpus_dir / "subfigures/caption_split_prostate_sample.json").read_text())
+    hits = sum(
+        set(split_caption(e["caption"]).labels)
+        == {s["label"]["text"].upper() for s in e["gt_subfigures"]}
+        for e in data.values()
+    )
+    assert hits / len(data) >= 0.85
+
+
+def test_caption_split_agrees_with_panelseg_labels(corpus_dir):
+    """Printed labels of the NLM PanelSeg sample, compared case-insensitively."""
+    data = json.loads((corpus_dir / "subfigures/panelseg_zou_sample.json").read_text())
+    hits = sum(
+        set(split_caption(e["caption"]).labels)
+        == {s["label"]["text"].upper() for s in e["gt_subfigures"] if s.get("label")}
+        for e in data.values()
+    )
+    print(f"panelseg label-set agreement: {hits}/{len(data)}")
+    assert hits / len(data) >= 0.8
+
+
+# ---- alignment -----------------------------------------------------------------------------
+
+
+def test_align_pairs_in_order_when_counts_agree():
+    split = split_caption("Cells. (A) Control. (B) Treated.")
+    boxes = [(0, 0, 10, 10), (20, 0, 30, 10)]
+    assert align(boxes, split) == [
+        ((0, 0, 10, 10), "A", "Cells. Control.", True),
+        ((20, 0, 30, 10), "B", "Cells. Treated.", True),
+    ]
+
+
+def test_align_gives_full_caption_when_counts_disagree():
+    split = split_caption("Cells. (A) Control. (B) Treated.")
+    boxes = [(0, 0, 10, 10), (20, 0, 30, 10), (40, 0, 50, 10)]
+    assert {(label, text, ok) for _, label, text, ok in align(boxes, split)} == {
+        (None, split.caption, False)
+    }
+    assert align([], CaptionSplit("x", "x", [])) == []
+
+
+# ---- detector seam -------------------------------------------------------------------------
+
+
+def test_load_detector_none_is_the_classical_splitter():
+    assert load_detector(None) is None
+
+
+def test_local_python_detector_is_used(tmp_path):
+    (tmp_path / "halves.py").write_text(
+        "def detect(img):\n    w, h = img.size\n    return [(w // 2, 0, w, h), (0, 0, w // 2, h)]\n"
+    )
+    detector = load_detector(f"{tmp_path / 'halves.py'}:detect")
+    result = find_panels(Image.new("RGB", (100, 40), "white"), detector=detector)
+    assert result.boxes == [(0, 0, 50, 40), (50, 0, 100, 40)]  # sorted into reading order
+    assert "detector" in result.reason
+
+
+@pytest.mark.parametrize(
+    "spec", ["missing.py:detect", "missing.pt", "no_such_module_xyz:detect", "no-colon-here"]
+)
+def test_load_detector_errors_are_clear(tmp_path, spec):
+    with pytest.raises(DetectorError, match="not found|neither"):
+        load_detector(str(tmp_path / spec) if spec.startswith("missing") else spec)
+
+
+def test_torchscript_detector_needs_torch(tmp_path):
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        (tmp_path / "model.pt").write_bytes(b"not a model")
+        with pytest.raises(DetectorError, match="needs torch"):
+            load_detector(str(tmp_path / "model.pt"))
+    else:
+        pytest.skip("torch installed: the missing-torch message cannot be checked")
+
+
+def test_detector_failures_become_detector_errors():
+    def broken(img):
+        raise RuntimeError("CUDA out of memory")
+
+    with pytest.raises(DetectorError, match="CUDA out of memory"):
+        find_panels(Image.new("RGB", (50, 50)), detector=broken)
+    with pytest.raises(DetectorError, match="not"):
+        find_panels(Image.new("RGB", (50, 50)), detector=lambda img: [("a", "b")])
+
+
+# ---- panel rows ----------------------------------------------------------------------------
+
+
+def test_panel_rows_of_a_compound_figure():
+    fig, truth = grid([chart(220, 170, k) for k in range(4)], 2, 14, "white")
+    parent = {"key": "PMC123_F2", "caption": "Drugs. (A) One. (B) Two. (C) Three. (D) Four."}
+    rows = panel_rows(parent, jpeg_bytes(fig))
+    assert [r["key"] for r in rows] == [f"PMC123_F2_p{k}" for k in range(4)]
+    assert [r["label"] for r in rows] == ["A", "B", "C", "D"]
+    assert rows[2]["subcaption"] == "Drugs. Three." and all(r["aligned"] for r in rows)
+    for row, box in zip(rows, truth, strict=True):
+        scaled = [v * s for v, s in zip(row["box"], (fig.width, fig.height) * 2, strict=True)]
+        assert iou(scaled, box) >= 0.85
+        assert all(0.0 <= v <= 1.0 for v in row["box"])
+        img = Image.open(io.BytesIO(row["image"]))
+        assert img.format == "JPEG" and img.mode == "RGB"
+        assert (row["width"], row["height"]) == img.size
+        assert row["sha256"] == hashlib.sha256(row["image"]).hexdigest()
+        assert row["parent_key"] == "PMC123_F2"
+        assert 0 <= row["phash"] < 2**64 and 0 <= row["dhash"] < 2**64
+
+
+def test_panel_rows_hashes_match_the_crop():
+    fig, _ = grid([photo(200, 180, 1, 10), photo(200, 180, 2, 120)], 2, 12, "white")
+    rows = panel_rows({"key": "PMC1_F1", "caption": "x"}, jpeg_bytes(fig))
+    crop = (
+        Image.open(io.BytesIO(jpeg_bytes(fig)))
+        .convert("RGB")
+        .crop(
+            tuple(
+                round(v * s)
+                for v, s in zip(rows[0]["box"], (fig.width, fig.height) * 2, strict=True)
+            )
+        )
+    )
+    thumb = hash_thumbnail(crop.convert("L"))
+    assert bin(rows[0]["phash"] ^ phash64(thumb)).count("1") <= 4
+    assert bin(rows[0]["dhash"] ^ dhash64(thumb)).count("1") <= 6
+    assert [r["aligned"] for r in rows] == [False, False]  # the caption names no panels
+    assert rows[0]["subcaption"] == "x"
+
+
+def test_panel_rows_empty_for_a_single_panel():
+    assert (
+        panel_rows({"key": "PMC1_F1", "caption": "(A) x. (B) y."}, jpeg_bytes(chart(300, 200, 1)))
+        == []
+    )
+
+
+def test_panel_rows_with_a_detector():
+    def halves(img):
+        w, h = img.size
+        return [(0, 0, w // 2, h), (w // 2, 0, w, h)]
+
+    rows = panel_rows(
+        {"key": "PMC1_F1", "caption": "(A) x. (B) y."},
+        jpeg_bytes(chart(300, 200, 1)),
+        detector=halves,
+    )
+    assert [r["box"] for r in rows] == [[0.0, 0.0, 0.5, 1.0], [0.5, 0.0, 1.0, 1.0]]
+    assert [r["subcaption"] for r in rows] == ["x.", "y."]
+
+
+def test_panel_rows_errors():
+    with pytest.raises(ImageUnreadableError):
+        panel_rows({"key": "PMC1_F1", "caption": ""}, b"not an image")
+    fig, _ = grid([chart(220, 170, k) for k in range(2)], 2, 14, "white")
+    with pytest.raises(InvalidKeyError):
+        panel_rows({"key": "bad key", "caption": ""}, jpeg_bytes(fig))
