@@ -235,3 +235,27 @@ def test_output_to_s3_prefix_gives_the_same_shards(dask_client, s3_server, refer
 
 def _set_env(values: dict[str, str]) -> None:
     os.environ.update(values)
+
+
+def test_panels_are_extra_samples_with_their_parent_and_box(dask_client, s3_server, tmp_path):
+    out = tmp_path / "panels"
+    build(config_for(out, s3_server.endpoint_url).replace(panels="add"), dask_client)
+    figures, panels = {}, []
+    for tar in sorted((out / "shards").glob("*/*.tar")):
+        for sample in wds.WebDataset(str(tar), shardshuffle=False):
+            meta = json.loads(sample["json"])
+            (
+                panels.append(meta)
+                if meta["kind"] == "panel"
+                else figures.update({meta["key"]: meta})
+            )
+    assert len(panels) > len(figures) / 2  # most corpus figures are compound
+    for meta in panels:
+        parent = figures[meta["parent_key"]]
+        assert meta["key"].startswith(parent["key"] + "_p") and meta["split"] == parent["split"]
+        assert len(meta["box"]) == 4 and all(0 <= v <= 1 for v in meta["box"])
+        assert isinstance(meta["aligned"], bool) and meta["text"]
+        if not meta["aligned"]:
+            assert meta["text"] == parent["caption"]
+    report = json.loads((out / "build.json").read_text())
+    assert report["funnel"]["ok"]
