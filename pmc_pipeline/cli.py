@@ -12,6 +12,7 @@ import argparse
 import json
 import logging
 import sys
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -93,8 +94,13 @@ def _add_shard(p: argparse.ArgumentParser) -> None:
     p.add_argument("--samples-per-shard", type=int, default=S, help="samples per tar (5000)")
     p.add_argument("--keep-duplicates", action="store_true", default=S, help="write all, marked")
     p.add_argument("--panels", choices=["off", "add", "only"], default=S, help="subfigure samples")
+
+
+def _add_split(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--panel-detector", default=S, help="local learned panel detector (module:fn or .pt)"
+        "--panel-detector",
+        default=argparse.SUPPRESS,
+        help="a local learned panel detector (file.py:fn, module:fn or TorchScript .pt)",
     )
 
 
@@ -110,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("extract", help="figures and captions of each bundle into OUT/figures/")
     _add_common(p), _add_extract(p)
     p = sub.add_parser("split", help="panels of compound figures into OUT/panels/")
-    _add_common(p), _add_shard(p)
+    _add_common(p), _add_split(p)
     p = sub.add_parser("dedupe", help="exact and near-duplicate clusters into OUT/dedupe/")
     _add_common(p), _add_dedupe(p)
     p.add_argument("--force", action="store_true", default=False, help="redo a finished dedupe")
@@ -120,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p)
     p = sub.add_parser("build", help="run every stage (resumable)")
     _add_common(p), _add_source(p), _add_list(p), _add_fetch(p), _add_extract(p)
-    _add_dedupe(p), _add_shard(p)
+    _add_split(p), _add_dedupe(p), _add_shard(p)
     return parser
 
 
@@ -136,7 +142,7 @@ def resolve_config(args: argparse.Namespace) -> Config:
     if store.exists(CONFIG_FILE):
         values.update(json.loads(store.read_bytes(CONFIG_FILE)))
     if hasattr(args, "config_file"):
-        values.update(vars(Config.from_toml(args.config_file)))
+        values.update(read_toml(args.config_file))
     flags = {k: v for k, v in vars(args).items() if k not in _NOT_CONFIG}
     if isinstance(flags.get("licenses"), str):
         flags["licenses"] = tuple(x.strip() for x in flags["licenses"].split(",") if x.strip())
@@ -145,6 +151,14 @@ def resolve_config(args: argparse.Namespace) -> Config:
     if config.source == DEMO:
         config = config.replace(source=str(_demo_source(config)))
     return config
+
+
+def read_toml(path: str) -> dict:
+    """The settings a TOML file names (checked against Config), nothing else."""
+    with open(path, "rb") as f:
+        values = tomllib.load(f)
+    Config.from_dict(values)  # unknown keys or bad values fail here, with the file named
+    return values
 
 
 def _demo_source(config: Config) -> Path:

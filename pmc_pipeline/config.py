@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import tomllib
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from .storage import Store
@@ -98,11 +96,6 @@ class Config:
         if "licenses" in data:
             data["licenses"] = tuple(data["licenses"])
         return cls(**data)
-
-    @classmethod
-    def from_toml(cls, path: str | Path) -> Config:
-        with open(path, "rb") as f:
-            return cls.from_dict(tomllib.load(f))
 
 
 def license_filter(selectors: tuple[str, ...]) -> set[str | None] | None:
