@@ -127,6 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("build", help="run every stage (resumable)")
     _add_common(p), _add_source(p), _add_list(p), _add_fetch(p), _add_extract(p)
     _add_split(p), _add_dedupe(p), _add_shard(p)
+    from .train.cli import add_train_parser  # flags only: torch loads when `train` runs
+
+    add_train_parser(sub)
     return parser
 
 
@@ -260,8 +263,12 @@ def main(argv: list[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     try:
-        config = resolve_config(args)
-        summary = COMMANDS[args.command](config, args)
+        if args.command == "train":  # trains on shards, not a build folder: no build config
+            from .train.cli import cmd_train
+
+            summary = cmd_train(args)
+        else:
+            summary = COMMANDS[args.command](config=resolve_config(args), args=args)
     except (SourceError, ValueError, FileNotFoundError) as exc:
         print(f"pmc-pipeline {args.command}: error: {exc}", file=sys.stderr)
         return 2
