@@ -52,7 +52,7 @@ class Config:
     jpeg_quality: int = 90
     min_side: int = 32
     # dedupe and split assignment
-    near_distance: int = 4
+    near_distance: int = 4  # pHash bits; chosen with bench/dedupe_quality.py
     near_bucket_cap: int = 2000  # band buckets fuller than this are skipped (and counted)
     degenerate_gray_std: float = 2.0  # below: near-uniform, kept out of the near search
     degenerate_min_pixels: int = 128 * 128  # original images smaller than this: tiny

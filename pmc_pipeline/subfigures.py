@@ -53,6 +53,7 @@ __all__ = [
 ]
 
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in pixels, x1/y1 exclusive
+Span = tuple[int, int]  # [start, end) of lines along one axis
 Detector = Callable[[Image.Image], list[Box]]
 
 
@@ -534,35 +535,56 @@ class _Work:
     bg: int  # border colour: the figure's background
     scale: float  # figure pixels per work pixel
     min_gutter: int  # work pixels
+    background: np.ndarray  # _background_levels(bg)
     panels: dict[Box, bool] = field(default_factory=dict)  # _is_panel verdicts
     structure: dict[Box, bool] = field(default_factory=dict)  # of trimmed boxes
     trims: dict[Box, Box] = field(default_factory=dict)
     gutters: dict[tuple[Box, int, bool], list[Box]] = field(default_factory=dict)
+    cut_spans: dict[tuple[Box, int], tuple[list[Span], list[Span]]] = field(default_factory=dict)
     masks: dict[int, np.ndarray] = field(default_factory=dict)
     tight: dict[Box, int] = field(default_factory=dict)  # pieces already tight along an axis
-    levels: dict[tuple[Box, int], tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    # per line (axis, cross interval): [(start, end, blank, light)] of the lines computed
+    levels: dict[tuple[int, int, int], list[tuple[int, int, np.ndarray, np.ndarray]]] = field(
+        default_factory=dict
+    )
 
     def blank_level(self, region: Box, axis: int) -> tuple[np.ndarray, np.ndarray]:
-        """:func:`_blank_level` of a region, computed once."""
-        if (region, axis) not in self.levels:
-            x0, y0, x1, y1 = region
-            self.levels[region, axis] = _blank_level(self.a[y0:y1, x0:x1], axis)
-        return self.levels[region, axis]
+        """:func:`_blank_level` of a region's lines (rows for axis=1, columns for axis=0).
+
+        A line's verdict depends only on its own pixels, so lines of a region already
+        measured across the same extent (a piece cut from it along that axis) are sliced
+        from the memo, not read again.
+        """
+        x0, y0, x1, y1 = region
+        start, end = (y0, y1) if axis == 1 else (x0, x1)
+        known = self.levels.setdefault((axis, *((x0, x1) if axis == 1 else (y0, y1))), [])
+        for s, e, blank, light in known:
+            if s <= start and end <= e:
+                return blank[start - s : end - s], light[start - s : end - s]
+        blank, light = _blank_level(self.a[y0:y1, x0:x1], axis)
+        known.append((start, end, blank, light))
+        return blank, light
+
+    def cuts(self, region: Box, axis: int) -> tuple[list[Span], list[Span]]:
+        """:func:`_find_cuts` of a region, computed once for the wide and the full search."""
+        if (region, axis) not in self.cut_spans:
+            self.cut_spans[region, axis] = _find_cuts(self, region, axis)
+        return self.cut_spans[region, axis]
 
     def content(self, box: Box) -> np.ndarray:
         """Pixels of a box unlike its own background (its border colour: a white panel on a
         black figure has a white background)."""
         x0, y0, x1, y1 = box
         sub = self.a[y0:y1, x0:x1]
-        local = int(np.median(np.concatenate([sub[0], sub[-1], sub[:, 0], sub[:, -1]])))
+        local = int(_median(np.concatenate([sub[0], sub[-1], sub[:, 0], sub[:, -1]])))
         if abs(local - self.bg) <= _BG_TOL:
             local = self.bg
         elif local >= _WHITE:
             local = 255
         else:  # a panel on its own coloured ground: rare, measured for this box only
-            return _abs_diff(sub, local) > _CONTENT
+            return _unlike(sub, local, _CONTENT)
         if local not in self.masks:
-            self.masks[local] = _abs_diff(self.a, local) > _CONTENT
+            self.masks[local] = _unlike(self.a, local, _CONTENT)
         return self.masks[local][y0:y1, x0:x1]
 
     @property
@@ -602,17 +624,31 @@ def _working_copy(img: Image.Image) -> _Work:
         gray = gray.reduce(factor)
     a = np.asarray(gray, dtype=np.uint8)
     border = np.concatenate([a[0], a[-1], a[:, 0], a[:, -1]])
-    bg = int(np.median(border))
+    bg = int(_median(border))
     if np.mean(np.abs(border.astype(np.int16) - bg) <= _BG_TOL) < _UNIFORM_BORDER:
         bg = 255  # panels reach the border: no background of its own, white only
     scale = img.size[0] / a.shape[1]
-    return _Work(a, bg, scale, max(1, round(_MIN_GUTTER / scale)))
+    return _Work(a, bg, scale, max(1, round(_MIN_GUTTER / scale)), _background_levels(bg))
 
 
-def _abs_diff(a: np.ndarray, value: int) -> np.ndarray:
-    """|a - value| for uint8 without widening: max(a, v) - min(a, v)."""
-    v = np.uint8(value)
-    return np.maximum(a, v) - np.minimum(a, v)
+def _median(values: np.ndarray) -> float:
+    """``np.median`` of a 1-D array, by one partial sort: np.median's own overhead is
+    several times this on the short arrays (borders, neighbourhoods) it is asked about."""
+    k = values.size // 2
+    if values.size % 2:
+        return float(np.partition(values, k)[k])
+    part = np.partition(values, (k - 1, k))
+    return (float(part[k - 1]) + float(part[k])) / 2
+
+
+def _unlike(a: np.ndarray, value: int, tol: int) -> np.ndarray:
+    """|a - value| > tol for uint8 without widening: one wrapping subtraction, one compare."""
+    lo, hi = value - tol, value + tol
+    if lo <= 0:
+        return a > hi
+    if hi >= 255:
+        return a < lo
+    return a - np.uint8(lo) > 2 * tol
 
 
 def _to_figure(box: Box, scale: float, w: int, h: int) -> Box:
@@ -648,7 +684,7 @@ def _cut(work: _Work, region: Box, top: bool = False) -> tuple[list[Box], str]:
         if len(pieces) < 2 or pieces in tried:
             continue
         tried.append(pieces)
-        merged = _merge_slivers(work, pieces)
+        merged = _merge_slivers(work, pieces) if _may_split(work, pieces) else pieces[:1]
         if len(merged) < 2:
             refused = True
             continue
@@ -688,15 +724,16 @@ def _content_lines(work: _Work, region: Box, axis: int) -> np.ndarray:
 
 def _background_lines(work: _Work, region: Box, axis: int) -> np.ndarray:
     blank, light = work.blank_level(region, axis)
-    return blank & _is_background(work, light)
+    return blank & work.background[light]
 
 
-def _is_background(work: _Work, level: np.ndarray) -> np.ndarray:
-    """Grey levels that are background: the figure's border colour, and white unless the
-    figure is dark (a white panel on black is the panel, margin included)."""
-    level = level.astype(np.int16)
-    near = np.abs(level - work.bg) <= _BG_TOL
-    return near | (level >= _WHITE) if work.bg >= _DARK else near
+def _background_levels(bg: int) -> np.ndarray:
+    """Which grey levels are background: the figure's border colour, and white unless the
+    figure is dark (a white panel on black is the panel, margin included). A table of all
+    256 levels, looked up per line."""
+    level = np.arange(256)
+    near = np.abs(level - bg) <= _BG_TOL
+    return near | (level >= _WHITE) if bg >= _DARK else near
 
 
 def _blank_level(sub: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
@@ -704,15 +741,18 @@ def _blank_level(sub: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
 
     A line is blank when its grey levels spread less than ``_NOISE``, or less than
     ``_BLANK_SPREAD`` while its mean stays within ``_RINGING`` of its lightest grey: JPEG
-    ringing beside an edge moves a few pixels, a pale fill next to white moves many.
+    ringing beside an edge moves a few pixels, a pale fill next to white moves many. Means
+    are taken of those unsure lines only, as exact integer sums.
     """
     light = sub.max(axis=axis)
     spread = light - sub.min(axis=axis)
     blank = spread < _NOISE
-    unsure = ~blank & (spread < _BLANK_SPREAD)
-    if unsure.any():
-        mean = sub.mean(axis=axis, dtype=np.float32)
-        blank |= unsure & (light - mean < _RINGING)
+    unsure = np.flatnonzero(~blank & (spread < _BLANK_SPREAD))
+    if unsure.size:
+        lines = sub[unsure] if axis == 1 else sub[:, unsure]
+        n = sub.shape[axis]
+        total = lines.sum(axis=axis, dtype=np.int32)
+        blank[unsure] = light[unsure].astype(np.int32) * n - total < _RINGING * n
     return blank, light
 
 
@@ -731,35 +771,50 @@ def _gutter_pieces(work: _Work, region: Box, axis: int, wide: bool = False) -> l
 
 def _find_gutter_pieces(work: _Work, region: Box, axis: int, wide: bool) -> list[Box]:
     x0, y0, x1, y1 = region
-    blank, light = work.blank_level(region, axis)
-    if not blank.any():
-        return []
-    background = blank & _is_background(work, light)
-    n = blank.size
-    cuts = [(s, e) for s, e in _background_gutters(blank, background, work.min_gutter)]
-    cuts = [c for c in cuts if c[0] > 0 and c[1] < n]
-    if wide and cuts:
-        widest = max(e - s for s, e in cuts)
-        cuts = [(s, e) for s, e in cuts if e - s >= _WIDE * widest]
-    if work.bg >= _DARK:  # a dark rule on a light figure (light lines between photos: seams)
-        cuts += [
-            (s, e)  # with content on both sides
-            for s, e in _runs(blank & ~background)
-            if e - s <= _LINE_MAX and s > 0 and e < n and not blank[s - 1] and not blank[e]
-        ]
-    cuts = sorted(c for c in cuts if c[0] > 0 and c[1] < n)
+    gutters, lines = work.cuts(region, axis)
+    if wide and gutters:
+        widest = max(e - s for s, e in gutters)
+        gutters = [(s, e) for s, e in gutters if e - s >= _WIDE * widest]
+    cuts = sorted(gutters + lines)
     if not cuts:
         return []
+    n = (y1 - y0) if axis == 1 else (x1 - x0)
     edges = [0, *[v for c in cuts for v in c], n]
     spans = list(zip(edges[0::2], edges[1::2], strict=True))
     if axis == 1:
         pieces = [(x0, y0 + a, x1, y0 + b) for a, b in spans]
     else:
         pieces = [(x0 + a, y0, x0 + b, y1) for a, b in spans]
-    if not any(e - s <= _LINE_MAX and not background[s:e].any() for s, e in cuts):
+    if not lines:
         for piece in pieces:  # next to background gutters (not lines): already tight
             work.tight.setdefault(piece, axis)
     return pieces
+
+
+def _find_cuts(work: _Work, region: Box, axis: int) -> tuple[list[Span], list[Span]]:
+    """Interior background gutters and separator lines of a region, as line spans.
+
+    A separator is a dark rule on a light figure (light lines between photos are seams)
+    at most ``_LINE_MAX`` thick, with content on both sides.
+    """
+    blank, light = work.blank_level(region, axis)
+    if not blank.any():
+        return [], []
+    background = blank & work.background[light]
+    n = blank.size
+    gutters = [
+        (s, e)
+        for s, e in _background_gutters(blank, background, work.min_gutter)
+        if s > 0 and e < n
+    ]
+    lines = []
+    if work.bg >= _DARK:
+        lines = [
+            (s, e)
+            for s, e in _runs(blank & ~background)
+            if e - s <= _LINE_MAX and s > 0 and e < n and not blank[s - 1] and not blank[e]
+        ]
+    return gutters, lines
 
 
 def _background_gutters(
@@ -780,7 +835,8 @@ def _background_gutters(
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     """[start, end) of each run of True."""
-    edges = np.flatnonzero(np.diff(mask, prepend=False, append=False)).tolist()
+    padded = np.concatenate(([False], mask, [False]))
+    edges = np.flatnonzero(padded[1:] != padded[:-1]).tolist()
     return list(zip(edges[0::2], edges[1::2], strict=True))
 
 
@@ -793,15 +849,15 @@ def _seam_pieces(work: _Work, region: Box) -> list[Box]:
     between two photographs gives two seams and a sliver, which folds away.
     """
     x0, y0, x1, y1 = region
-    if (work.a[y0:y1:4, x0:x1:4] >= _WHITE).mean() > _SEAM_WHITE_REGION:
+    if _share(work.a[y0:y1:4, x0:x1:4] >= _WHITE) > _SEAM_WHITE_REGION:
         return []
     sub = work.a[y0:y1, x0:x1]
     white = sub >= _WHITE
-    grey = sub.astype(np.int16)
     for axis in (1, 0):
-        diff = np.abs(np.diff(grey, axis=0 if axis == 1 else 1)) > _SEAM_STEP
-        white_share = white.mean(axis=axis)
-        seams = [k for k in _seam_positions(diff.mean(axis=axis)) if _photo_sides(white_share, k)]
+        a, b = (sub[1:], sub[:-1]) if axis == 1 else (sub[:, 1:], sub[:, :-1])
+        step = np.maximum(a, b) - np.minimum(a, b) > _SEAM_STEP  # |grey step|, in uint8
+        white_share = _share(white, axis)
+        seams = [k for k in _seam_positions(_share(step, axis)) if _photo_sides(white_share, k)]
         if seams:
             edges = [0, *seams, sub.shape[0 if axis == 1 else 1]]
             spans = [(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True) if b > a]
@@ -809,6 +865,13 @@ def _seam_pieces(work: _Work, region: Box) -> list[Box]:
                 return [(x0, y0 + a, x1, y0 + b) for a, b in spans]
             return [(x0 + a, y0, x0 + b, y1) for a, b in spans]
     return []
+
+
+def _share(mask: np.ndarray, axis: int | None = None) -> np.ndarray | float:
+    """Fraction of True (``mask.mean``), per line along ``axis``; counting bytes is many
+    times faster than numpy's float mean of booleans."""
+    n = mask.size if axis is None else mask.shape[axis]
+    return mask.view(np.uint8).sum(axis=axis, dtype=np.int64) / n
 
 
 def _photo_sides(white_share: np.ndarray, k: int) -> bool:
@@ -822,7 +885,7 @@ def _seam_positions(frac: np.ndarray) -> list[int]:
     out = []
     for k in np.flatnonzero(frac >= _SEAM_SPAN).tolist():
         near = np.concatenate((frac[max(0, k - 10) : max(0, k - 2)], frac[k + 3 : k + 11]))
-        if near.size >= 8 and frac[k] >= _SEAM_PEAK * max(float(np.median(near)), 0.02):
+        if near.size >= 8 and frac[k] >= _SEAM_PEAK * max(_median(near), 0.02):
             out.append(k + 1)
     return out
 
@@ -835,7 +898,7 @@ def _component_pieces(work: _Work, region: Box) -> list[Box]:
     boxes do not overlap and all pass the panel rules. Runs at half size for speed.
     """
     x0, y0, x1, y1 = region
-    ink = _abs_diff(work.a[y0:y1:2, x0:x1:2], work.bg) > _INK
+    ink = _unlike(work.a[y0:y1:2, x0:x1:2], work.bg, _INK)
     labels, n = ndimage.label(ink, structure=np.ones((3, 3), dtype=bool))
     if n < 2:
         return []
@@ -843,11 +906,13 @@ def _component_pieces(work: _Work, region: Box) -> list[Box]:
         (2 * s[1].start, 2 * s[0].start, 2 * s[1].stop, 2 * s[0].stop)
         for s in ndimage.find_objects(labels)
     ]
-    mass = np.bincount(labels.ravel())[1:]
     fig_area = work.size[0] * work.size[1]
     big = [i for i, b in enumerate(boxes) if _area(b) >= _COMPONENT_MIN_AREA * fig_area]
     seeds = [boxes[i] for i in big]
-    if len(seeds) < 2 or _any_overlap(seeds) or mass[big].sum() < _COMPONENT_MASS * mass.sum():
+    if len(seeds) < 2 or _any_overlap(seeds):
+        return []
+    mass = np.bincount(labels.ravel())[1:]
+    if mass[big].sum() < _COMPONENT_MASS * mass.sum():
         return []
     grown = [list(b) for b in seeds]
     for i, b in enumerate(boxes):
@@ -943,13 +1008,42 @@ def _is_panel(work: _Work, box: Box) -> bool:
 
 
 def _fits_panel(work: _Work, box: Box) -> bool:
+    w, h = box[2] - box[0], box[3] - box[1]
+    return _large_enough(work, box) and max(w / h, h / w) <= _MAX_ASPECT
+
+
+def _large_enough(work: _Work, box: Box) -> bool:
+    """Sides and area a panel needs (a box that grows keeps passing: unlike the aspect)."""
     w_fig, h_fig = work.size
     w, h = box[2] - box[0], box[3] - box[1]
     if w < max(_MIN_SIDE_PX, _MIN_SIDE_FRAC * w_fig) or h < max(
         _MIN_SIDE_PX, _MIN_SIDE_FRAC * h_fig
     ):
         return False
-    return w * h >= _MIN_AREA_FRAC * w_fig * h_fig and max(w / h, h / w) <= _MAX_ASPECT
+    return w * h >= _MIN_AREA_FRAC * w_fig * h_fig
+
+
+def _may_split(work: _Work, pieces: list[Box]) -> bool:
+    """Whether merging the pieces could leave two panels, judged on sizes alone.
+
+    Merging joins runs of neighbouring pieces, and a panel is at least large enough, so two
+    panels need a cut between pieces with a large enough box on both sides; the shortest
+    large enough head leaves the largest tail. Most cuts inside a panel (a title, a row of
+    tick labels) fail this and cost no pixel reads.
+    """
+    for k in range(1, len(pieces)):
+        if _large_enough(work, _bounds(pieces[:k])):
+            return _large_enough(work, _bounds(pieces[k:]))
+    return False
+
+
+def _bounds(boxes: Sequence[Box]) -> Box:
+    return (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
 
 
 def _is_label_block(work: _Work, box: Box) -> bool:
@@ -979,16 +1073,16 @@ def _has_structure(work: _Work, box: Box) -> bool:
     x0, y0, x1, y1 = box
     w_fig, h_fig = work.size
     w, h = x1 - x0, y1 - y0
-    rows = work.content(box)
+    runs = _Runs(work.content(box))
     need_w, need_h = (
         min(_STRUCTURE * w, _STRUCTURE_FIG * w_fig),
         min(_STRUCTURE * h, _STRUCTURE_FIG * h_fig),
     )
-    if _has_run(rows, _SPANNING * w) or _has_run(rows, _SPANNING * h, axis=0):
+    if runs.has(_SPANNING * w, axis=1) or runs.has(_SPANNING * h, axis=0):
         return True  # photos, frames, axes across the whole panel
-    if _has_run(rows, need_w) or _has_run(rows, need_h, axis=0):
+    if runs.has(need_w, axis=1) or runs.has(need_h, axis=0):
         return not _is_label_block(work, box)
-    return _has_blob(rows, _BLOB_MIN / work.scale, _BLOB_MAX / work.scale)
+    return _has_blob(runs.mask, _BLOB_MIN / work.scale, _BLOB_MAX / work.scale)
 
 
 def _has_blob(mask: np.ndarray, small: float, large: float) -> bool:
@@ -1004,23 +1098,50 @@ def _has_blob(mask: np.ndarray, small: float, large: float) -> bool:
     return False
 
 
-def _has_run(mask: np.ndarray, length: float, axis: int = 1) -> bool:
-    """Whether a row (axis=1) or column (axis=0) of a 2-D mask holds an unbroken run of
-    True at least ``length`` long.
+class _Runs:
+    """Unbroken runs of True along the rows (axis=1) or columns (axis=0) of a 2-D mask.
 
-    Only lines with that many True in total can; they are scanned a few at a time, so a
-    photograph answers at once.
+    Only lines with at least that many True in total can hold a run that long, so each
+    line's total is counted once per axis and only those lines are scanned: the first 32
+    (a photograph answers there), then the rest at once. What a scan found answers the
+    next, shorter question without scanning those lines again.
     """
-    candidates = np.flatnonzero(np.count_nonzero(mask, axis=axis) >= length)
-    for k in range(0, candidates.size, 32):
-        chunk = candidates[k : k + 32]
-        lines = mask[chunk] if axis == 1 else mask[:, chunk].T
-        padded = np.zeros((lines.shape[0], lines.shape[1] + 1), dtype=bool)
-        padded[:, :-1] = lines
-        edges = np.flatnonzero(np.diff(padded.ravel(), prepend=False))
-        if (edges[1::2] - edges[0::2]).max(initial=0) >= length:
+
+    def __init__(self, mask: np.ndarray) -> None:
+        self.mask = mask
+        self.counts: dict[int, np.ndarray] = {}
+        # per axis: lines with at least this many True were all scanned; longest run seen
+        self.scanned: dict[int, tuple[float, int]] = {}
+
+    def has(self, length: float, axis: int) -> bool:
+        """Whether some line holds a run of True at least ``length`` long."""
+        if axis not in self.counts:
+            self.counts[axis] = self.mask.view(np.uint8).sum(axis=axis, dtype=np.int32)
+        counts = self.counts[axis]
+        done, longest = self.scanned.get(axis, (np.inf, 0))
+        if longest >= length:
             return True
-    return False
+        if length >= done:
+            return False
+        lines = np.flatnonzero((counts >= length) & (counts < done))
+        for chunk in (lines[:32], lines[32:]):
+            if chunk.size:
+                longest = max(longest, _longest_run(self.mask, chunk, axis))
+                if longest >= length:
+                    self.scanned[axis] = (done, longest)
+                    return True
+        self.scanned[axis] = (length, longest)
+        return False
+
+
+def _longest_run(mask: np.ndarray, lines: np.ndarray, axis: int) -> int:
+    """Length of the longest run of True in the given rows (axis=1) or columns (axis=0)."""
+    picked = mask[lines] if axis == 1 else mask[:, lines].T
+    padded = np.zeros((picked.shape[0], picked.shape[1] + 2), dtype=bool)
+    padded[:, 1:-1] = picked  # False either side: runs stay in their line
+    flat = padded.ravel()
+    edges = np.flatnonzero(flat[1:] != flat[:-1])
+    return int((edges[1::2] - edges[0::2]).max(initial=0))
 
 
 def _reading_order(boxes: list[Box]) -> list[Box]:
@@ -1160,30 +1281,15 @@ def panel_rows(
     """Panel rows of one figure row, or [] when the figure is not split.
 
     ``parent`` needs ``key`` and ``caption`` (``markup_labels`` is used when present);
-    ``img_bytes`` is its normalised image. The classical splitter reads a grey copy that
-    libjpeg decodes at reduced scale; crops come from the full-size RGB image. Each row has
-    ``key, parent_key, panel_index, box`` (x0, y0, x1, y1 as fractions of the parent),
-    ``label, subcaption, aligned, image`` (RGB JPEG), ``width, height, sha256, phash, dhash``.
+    ``img_bytes`` is its normalised image, decoded once: the classical splitter reads its
+    grey copy, a detector the colour image; crops come from the colour image and are hashed
+    from the grey one. Each row has ``key, parent_key, panel_index,
+    box`` (x0, y0, x1, y1 as fractions of the parent), ``label, subcaption, aligned, image``
+    (RGB JPEG), ``width, height, sha256, phash, dhash``.
     """
-    if detector is not None:
-        rgb = _decode(img_bytes, "RGB")
-        boxes = find_panels(rgb, detector=detector).boxes
-    else:
-        gray = _decode(img_bytes, "L", reduce_to=WORK_SIDE)
-        boxes = find_panels(gray).boxes
-        if len(boxes) < 2:
-            return []
-        rgb = _decode(img_bytes, "RGB")
-        sx, sy = rgb.width / gray.width, rgb.height / gray.height
-        boxes = [
-            (
-                int(x0 * sx),
-                int(y0 * sy),
-                min(rgb.width, round(x1 * sx)),
-                min(rgb.height, round(y1 * sy)),
-            )
-            for x0, y0, x1, y1 in boxes
-        ]
+    rgb = _decode(img_bytes)
+    gray = rgb.convert("L")
+    boxes = find_panels(gray if detector is None else rgb, detector=detector).boxes
     if len(boxes) < 2:
         return []
     split = split_caption(parent.get("caption") or "", parent.get("markup_labels"))
@@ -1194,7 +1300,7 @@ def panel_rows(
         if max(crop.size) > max_side:
             crop.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
         jpeg = _encode_jpeg(crop, quality)
-        thumb = hash_thumbnail(crop.convert("L"))
+        thumb = hash_thumbnail(gray.crop(box))
         rows.append(
             {
                 "key": panel_key(parent["key"], k),
@@ -1218,15 +1324,12 @@ def panel_rows(
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError, struct.error)
 
 
-def _decode(data: bytes, mode: str, reduce_to: int | None = None) -> Image.Image:
-    """Decode a (normalised) figure image; JPEGs at reduced scale when ``reduce_to`` allows."""
+def _decode(data: bytes) -> Image.Image:
+    """Decode a (normalised) figure image to RGB."""
     try:
         im = Image.open(io.BytesIO(data), formats=SUPPORTED_FORMATS)
-        if reduce_to is not None and im.format == "JPEG":
-            factor = max(1, max(im.size) // reduce_to)
-            im.draft(mode, (im.width // factor, im.height // factor))
         im.load()
-        return im if im.mode == mode else im.convert(mode)
+        return im if im.mode == "RGB" else im.convert("RGB")
     except _DECODE_ERRORS as exc:
         raise ImageUnreadableError(
             f"cannot decode figure image for panel splitting: {exc}"

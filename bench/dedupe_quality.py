@@ -1,0 +1,174 @@
+"""Near-duplicate quality on the real corpus: precision/recall of pHash pairs by distance.
+
+The set: every corpus image except ``.gif`` thumbnails (too small ones are rejected by
+``normalise_image`` as in extract), the 5 full-resolution eLife 30274 figures in
+``_dedupe/``, and three generated copies of each image (JPEG quality 50, half size, 2%
+cropped off each side). Ground truth: two items are duplicates when they come from the
+same source figure. Prints a Markdown table for distances 0..12; the default
+``near_distance`` in Config is chosen from it.
+
+    python -m bench.dedupe_quality [CORPUS_DIR]
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+from PIL import Image
+
+from pmc_pipeline.config import Config
+from pmc_pipeline.dedupe import DedupeParams, find_duplicates
+from pmc_pipeline.images import ImageError, normalise_image
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff"}
+HIRES = "_dedupe/elife-30274-v1-hires"
+HIRES_ARTICLE = "elife-30274-v1"
+VARIANTS = ("q50", "half", "crop")
+
+
+def variants(data: bytes) -> Iterator[tuple[str, bytes]]:
+    """The planted copies of one image: recompressed, downscaled, cropped by 2% per side."""
+    im = Image.open(io.BytesIO(data))
+    im.load()
+    im = im.convert("RGB")
+    w, h = im.size
+    dx, dy = round(w * 0.02), round(h * 0.02)
+    for name, out, fmt in (
+        ("q50", im, "JPEG"),
+        ("half", im.resize((max(1, w // 2), max(1, h // 2)), Image.Resampling.LANCZOS), "PNG"),
+        ("crop", im.crop((dx, dy, w - dx, h - dy)), "PNG"),
+    ):
+        buf = io.BytesIO()
+        out.save(buf, fmt, **({"quality": 50} if fmt == "JPEG" else {}))
+        yield name, buf.getvalue()
+
+
+def corpus_items(corpus: Path) -> Iterator[tuple[str, str, str, bytes]]:
+    """(article, source figure, variant, image bytes) for every item of the set."""
+    for path in sorted(corpus.glob("*/*")):
+        if path.suffix.lower() not in IMAGE_SUFFIXES or path.parent.name.startswith("_"):
+            continue
+        article, source = path.parent.name, f"{path.parent.name}/{path.stem}"
+        data = path.read_bytes()
+        yield article, source, "orig", data
+        for name, copy in variants(data):
+            yield article, source, name, copy
+    for path in sorted((corpus / HIRES).glob("*.jpg")):
+        yield HIRES_ARTICLE, f"{HIRES_ARTICLE}/{path.stem}", "hires", path.read_bytes()
+
+
+def corpus_table(corpus: Path) -> pa.Table:
+    """Figure rows (the columns dedupe reads) plus ``source`` and ``variant``."""
+    rows = []
+    for article, source, variant, data in corpus_items(corpus):
+        try:
+            img = normalise_image(data)
+        except ImageError:
+            continue  # formula strips under min_side: extract drops them too
+        rows.append(
+            {
+                "key": re.sub(r"[^A-Za-z0-9_-]", "-", f"{source}_{variant}"),
+                "pmcid": article,
+                "width": img.width,
+                "height": img.height,
+                "orig_width": img.orig_width,
+                "orig_height": img.orig_height,
+                "sha256": img.sha256,
+                "phash": img.phash,
+                "gray_std": img.gray_std,
+                "source": source,
+                "variant": variant,
+            }
+        )
+    schema = pa.schema(
+        [
+            ("key", pa.string()),
+            ("pmcid", pa.string()),
+            ("width", pa.int32()),
+            ("height", pa.int32()),
+            ("orig_width", pa.int32()),
+            ("orig_height", pa.int32()),
+            ("sha256", pa.string()),
+            ("phash", pa.uint64()),
+            ("gray_std", pa.float32()),
+            ("source", pa.string()),
+            ("variant", pa.string()),
+        ]
+    )
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+def quality_rows(table: pa.Table, distances: range = range(13)) -> list[dict[str, float]]:
+    """Pairwise precision/recall of 'pHash distance <= d' against 'same source figure',
+    plus the recall of each kind of copy against its original."""
+    phash = table["phash"].to_numpy()
+    source = np.asarray(table["source"].to_pylist())
+    variant = np.asarray(table["variant"].to_pylist())
+    i, j = np.triu_indices(len(phash), 1)
+    dist = np.bitwise_count(phash[i] ^ phash[j])
+    same = source[i] == source[j]
+    out = []
+    for d in distances:
+        hit = dist <= d
+        tp, fp = int((hit & same).sum()), int((hit & ~same).sum())
+        row: dict[str, float] = {
+            "d": d,
+            "pairs": tp + fp,
+            "true": tp,
+            "false": fp,
+            "precision": tp / (tp + fp) if tp + fp else 1.0,
+            "recall": tp / int(same.sum()),
+        }
+        for kind in (*VARIANTS, "hires"):
+            pair = same & (
+                ((variant[i] == "orig") & (variant[j] == kind))
+                | ((variant[j] == "orig") & (variant[i] == kind))
+            )
+            row[kind] = int((pair & hit).sum()) / max(1, int(pair.sum()))
+        out.append(row)
+    return out
+
+
+def markdown(rows: list[dict[str, float]]) -> str:
+    head = list(rows[0])
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        cells = [f"{r[k]:.3f}" if isinstance(r[k], float) else str(r[k]) for k in head]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def merged_sources(table: pa.Table, near_distance: int) -> tuple[int, int]:
+    """Clusters of the dedupe code at ``near_distance``: (clusters holding more than one
+    source figure, copies not in their source's cluster)."""
+    _, clusters = find_duplicates(table, DedupeParams(near_distance=near_distance))
+    by_key = dict(zip(table["key"].to_pylist(), table["source"].to_pylist(), strict=True))
+    cid = dict(zip(clusters["key"].to_pylist(), clusters["cluster_id"].to_pylist(), strict=True))
+    sources: dict[str, set[str]] = {}
+    for key, c in cid.items():
+        sources.setdefault(c, set()).add(by_key[key])
+    home: dict[str, set[str]] = {}
+    for key, src in by_key.items():
+        home.setdefault(src, set()).add(cid[key])
+    return sum(len(s) > 1 for s in sources.values()), sum(len(c) - 1 for c in home.values())
+
+
+def main() -> None:
+    corpus = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).parents[2] / "shared/corpus"
+    table = corpus_table(corpus)
+    counts = {v: table["variant"].to_pylist().count(v) for v in ("orig", *VARIANTS, "hires")}
+    print(f"{table.num_rows} items: {counts}\n")
+    print(markdown(quality_rows(table)))
+    d = Config().near_distance
+    mixed, split = merged_sources(table, d)
+    print(f"\nclusters at near_distance={d}: {mixed} mix source figures, {split} copies apart")
+
+
+if __name__ == "__main__":
+    main()
