@@ -11,17 +11,11 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
+from .schema import arrow_schema
+
 log = logging.getLogger("pmc_pipeline")
 
-ERROR_SCHEMA = pa.schema(
-    [
-        ("id", pa.string()),
-        ("stage", pa.string()),
-        ("partition", pa.int32()),
-        ("error_class", pa.string()),
-        ("message", pa.string()),
-    ]
-)
+ERROR_SCHEMA = arrow_schema("error")
 
 
 @dataclass

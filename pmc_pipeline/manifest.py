@@ -11,43 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import pyarrow as pa
-
+from .schema import arrow_schema
 from .sources.base import ObjectRef, article_files
 from .sources.legacy import LEGACY_SCHEME
 
-MANIFEST_SCHEMA = pa.schema(
-    [
-        ("pmcid", pa.string()),
-        ("version", pa.int32()),
-        ("pmid", pa.string()),
-        ("doi", pa.string()),
-        ("title", pa.string()),
-        ("citation", pa.string()),
-        ("license_code", pa.string()),
-        ("xml_key", pa.string()),
-        ("xml_md5", pa.string()),
-        ("media_keys", pa.list_(pa.string())),
-        ("media_md5", pa.list_(pa.string())),
-        ("metadata_key", pa.string()),
-        ("metadata_etag", pa.string()),
-        ("partition", pa.int32()),
-    ]
-)
-
-EXCLUDED_SCHEMA = pa.schema(
-    [
-        ("pmcid", pa.string()),
-        ("version", pa.int32()),
-        ("metadata_key", pa.string()),
-        ("reason", pa.string()),
-        ("detail", pa.string()),
-    ]
-)
-
-REMOVED_SCHEMA = pa.schema(
-    [("pmcid", pa.string()), ("version", pa.int32()), ("reason", pa.string())]
-)
+MANIFEST_SCHEMA = arrow_schema("manifest")
+EXCLUDED_SCHEMA = arrow_schema("excluded")
+REMOVED_SCHEMA = arrow_schema("removed")
 
 REASONS = (
     "metadata_error",

@@ -16,6 +16,7 @@ SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
 
 _ARROW = {
     "string": pa.string(),
+    "int8": pa.int8(),
     "int32": pa.int32(),
     "int64": pa.int64(),
     "uint64": pa.uint64(),

@@ -14,27 +14,12 @@ import pyarrow as pa
 from ..config import Config
 from ..errors import ErrorLog
 from ..images import ImageError
+from ..schema import arrow_schema
 from ..storage import part_name
 from ..subfigures import DetectorError, load_detector, panel_rows
 from .extract import figures_path
 
-PANEL_SCHEMA = pa.schema(
-    [
-        ("key", pa.string()),
-        ("parent_key", pa.string()),
-        ("panel_index", pa.int32()),
-        ("box", pa.list_(pa.float32())),
-        ("label", pa.string()),
-        ("subcaption", pa.string()),
-        ("aligned", pa.bool_()),
-        ("image", pa.binary()),
-        ("width", pa.int32()),
-        ("height", pa.int32()),
-        ("sha256", pa.string()),
-        ("phash", pa.uint64()),
-        ("dhash", pa.uint64()),
-    ]
-)
+PANEL_SCHEMA = arrow_schema("panel")
 
 
 def panels_path(partition: int) -> str:
