@@ -1026,10 +1026,11 @@ def _large_enough(work: _Work, box: Box) -> bool:
 def _may_split(work: _Work, pieces: list[Box]) -> bool:
     """Whether merging the pieces could leave two panels, judged on sizes alone.
 
-    Merging joins runs of neighbouring pieces, and a panel is at least large enough, so two
-    panels need a cut between pieces with a large enough box on both sides; the shortest
-    large enough head leaves the largest tail. Most cuts inside a panel (a title, a row of
-    tick labels) fail this and cost no pixel reads.
+    The pieces are cut from one region along one axis, so they share its cross extent and
+    a run of them only grows along the axis. Merging joins runs of neighbouring pieces, and
+    every panel is large enough, so two panels need a cut between pieces with a large
+    enough box on both sides; the shortest large enough head leaves the largest tail. Most
+    cuts inside a panel (a title, a row of tick labels) fail this and read no pixels.
     """
     for k in range(1, len(pieces)):
         if _large_enough(work, _bounds(pieces[:k])):

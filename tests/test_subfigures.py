@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
+from pmc_pipeline import subfigures
 from pmc_pipeline.images import ImageUnreadableError, dhash64, hash_thumbnail, phash64
 from pmc_pipeline.keys import InvalidKeyError
 from pmc_pipeline.subfigures import (
@@ -191,6 +192,94 @@ def test_real_compound_figures_are_split(corpus_dir):
     classes = json.loads((corpus_dir / "subfigures" / "figure_classes.json").read_text())
     counts = {p: len(find_panels(Image.open(corpus_dir / p)).boxes) for p in classes["compound"]}
     assert sum(n > 1 for n in counts.values()) >= 0.9 * len(counts)
+
+
+# ---- the splitter's fast paths give what the plain computations give ----------------------
+
+
+def _plain_blank_level(sub, axis):
+    """The blank-line rule written out with float means over every line."""
+    light = sub.max(axis=axis)
+    spread = light - sub.min(axis=axis)
+    mean = sub.mean(axis=axis, dtype=np.float32)
+    return (spread < 10) | ((spread < 40) & (light - mean < 2.0)), light
+
+
+def _plain_longest_runs(mask, axis):
+    lines = mask if axis == 1 else mask.T
+    out = []
+    for line in lines:
+        best = run = 0
+        for v in line:
+            run = run + 1 if v else 0
+            best = max(best, run)
+        out.append(best)
+    return np.array(out)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_blank_lines_and_runs_match_plain_computation(seed):
+    rng = np.random.default_rng(seed)
+    base = rng.integers(200, 256, (60, 1), dtype=np.int16)  # pale lines, JPEG-like ripple
+    sub = np.clip(base + rng.integers(-20, 6, (60, 80)), 0, 255).astype(np.uint8)
+    sub[::7] = 255
+    for row, dips in enumerate((1, 2, 3), start=1):  # means of light - 1, 2, 3: the boundary
+        sub[row] = 250
+        sub[row, : 8 * dips] = 240
+    for axis in (0, 1):
+        fast, plain = subfigures._blank_level(sub, axis), _plain_blank_level(sub, axis)
+        assert np.array_equal(fast[0], plain[0]) and np.array_equal(fast[1], plain[1])
+    mask = rng.random((40, 70)) < 0.8
+    for axis in (0, 1):
+        longest = _plain_longest_runs(mask, axis).max()
+        runs = subfigures._Runs(mask)
+        for length in (longest + 1, longest, longest - 3, 60, 5):  # asked in any order
+            assert runs.has(length, axis) == (longest >= length)
+
+
+def test_small_helpers_match_numpy():
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 256, (30, 40), dtype=np.uint8)
+    for value in (0, 10, 16, 17, 128, 238, 239, 255):
+        expected = np.abs(a.astype(np.int16) - value) > 16
+        assert np.array_equal(subfigures._unlike(a, value, 16), expected)
+    for n in (7, 8, 63, 64):
+        values = rng.integers(0, 256, n).astype(np.uint8)
+        assert subfigures._median(values) == np.median(values)
+        assert subfigures._median(values / 7.0) == np.median(values / 7.0)
+    mask = a > 100
+    assert subfigures._share(mask) == mask.mean()
+    assert np.array_equal(subfigures._share(mask, 0), mask.mean(axis=0))
+
+
+def _panels_without_shortcuts(monkeypatch, images) -> list:
+    """find_panels with no size pruning before merging and every line measured afresh."""
+
+    def measured(work, region, axis):
+        x0, y0, x1, y1 = region
+        return subfigures._blank_level(work.a[y0:y1, x0:x1], axis)
+
+    with monkeypatch.context() as m:
+        m.setattr(subfigures, "_may_split", lambda work, pieces: True)
+        m.setattr(subfigures._Work, "blank_level", measured)
+        return [find_panels(im) for im in images]
+
+
+def test_shortcuts_do_not_change_panels(monkeypatch):
+    images = [
+        jpeg(grid([chart(220, 170, k) for k in range(6)], 3, 3, "white")[0]),
+        jpeg(grid([photo(200, 180, 1, 10), photo(200, 180, 2, 120)], 2, 0, "white")[0]),
+        jpeg(grid([photo(200, 180, 3, 60), photo(200, 180, 4, 70)], 2, 1, "black")[0]),
+        jpeg(grid([chart(240, 180, k) for k in range(4)], 2, 40, "white")[0]),
+        jpeg(chart(360, 240, 7)),
+    ]
+    assert [find_panels(im) for im in images] == _panels_without_shortcuts(monkeypatch, images)
+
+
+def test_shortcuts_do_not_change_panels_of_real_figures(corpus_dir, monkeypatch):
+    classes = json.loads((corpus_dir / "subfigures" / "figure_classes.json").read_text())
+    images = [Image.open(corpus_dir / p) for p in [*classes["compound"], *classes["single"]]]
+    assert [find_panels(im) for im in images] == _panels_without_shortcuts(monkeypatch, images)
 
 
 # ---- captions ------------------------------------------------------------------------------
