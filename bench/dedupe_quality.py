@@ -81,6 +81,7 @@ def corpus_table(corpus: Path) -> pa.Table:
                 "orig_height": img.orig_height,
                 "sha256": img.sha256,
                 "phash": img.phash,
+                "phash_crop": img.phash_crop,
                 "gray_std": img.gray_std,
                 "source": source,
                 "variant": variant,
@@ -96,6 +97,7 @@ def corpus_table(corpus: Path) -> pa.Table:
             ("orig_height", pa.int32()),
             ("sha256", pa.string()),
             ("phash", pa.uint64()),
+            ("phash_crop", pa.uint64()),
             ("gray_std", pa.float32()),
             ("source", pa.string()),
             ("variant", pa.string()),
@@ -105,13 +107,14 @@ def corpus_table(corpus: Path) -> pa.Table:
 
 
 def quality_rows(table: pa.Table, distances: range = range(13)) -> list[dict[str, float]]:
-    """Pairwise precision/recall of 'pHash distance <= d' against 'same source figure',
-    plus the recall of each kind of copy against its original."""
-    phash = table["phash"].to_numpy()
+    """Pairwise precision/recall of 'distance <= d' against 'same source figure', plus the
+    recall of each kind of copy against its original. The distance is dedupe's: the closest
+    of the two figures' pHash and 2%-cropped pHash."""
+    hashes = (table["phash"].to_numpy(), table["phash_crop"].to_numpy())
     source = np.asarray(table["source"].to_pylist())
     variant = np.asarray(table["variant"].to_pylist())
-    i, j = np.triu_indices(len(phash), 1)
-    dist = np.bitwise_count(phash[i] ^ phash[j])
+    i, j = np.triu_indices(len(source), 1)
+    dist = np.min([np.bitwise_count(a[i] ^ b[j]) for a in hashes for b in hashes], axis=0)
     same = source[i] == source[j]
     out = []
     for d in distances:

@@ -74,6 +74,12 @@ def sha_hex(content: np.ndarray) -> pa.Array:
     return pc.binary_join_element_wise(*parts, "")
 
 
+def crop_noise(rng: np.random.Generator, n: int) -> np.ndarray:
+    """A crop hash sits a few bits from its own pHash (2-8 on the corpus): flip 3 bits."""
+    bits = rng.integers(0, 64, (3, n)).astype(np.uint64)
+    return (np.uint64(1) << bits[0]) ^ (np.uint64(1) << bits[1]) ^ (np.uint64(1) << bits[2])
+
+
 def write_parts(out: Path, content: np.ndarray, phash: np.ndarray, seed: int) -> int:
     """figures/part-NNNNN.parquet of ROWS_PER_PART rows; keys built with pyarrow compute."""
     rng = np.random.default_rng(seed + 1)
@@ -96,6 +102,7 @@ def write_parts(out: Path, content: np.ndarray, phash: np.ndarray, seed: int) ->
                 "orig_height": side[1],
                 "sha256": sha_hex(content[lo:hi]),
                 "phash": phash[lo:hi],
+                "phash_crop": phash[lo:hi] ^ crop_noise(rng, hi - lo),
                 "dhash": splitmix(phash[lo:hi]),
                 "gray_std": rng.uniform(10, 90, hi - lo).astype(np.float32),
                 "image": pa.array([b""] * (hi - lo), pa.binary()),

@@ -48,6 +48,7 @@ FIGURE_COLUMNS = (
     "orig_height",
     "sha256",
     "phash",
+    "phash_crop",
     "gray_std",
 )
 BANDS = 3
@@ -88,6 +89,7 @@ class Figures:
     area: np.ndarray  # int64
     sha: np.ndarray  # (n, 2) uint64: first 128 bits of the sha256
     phash: np.ndarray  # uint64
+    phash_crop: np.ndarray  # uint64: pHash with 2% cut off each side
     gray_std: np.ndarray  # float32
 
     def __len__(self) -> int:
@@ -142,6 +144,7 @@ def compact_columns(table: pa.Table) -> pa.Table:
             "sha_hi": hi,
             "sha_lo": lo,
             "phash": _u64(table["phash"], "phash"),
+            "phash_crop": _u64(table["phash_crop"], "phash_crop"),
             "gray_std": _floats(table["gray_std"], "gray_std"),
         }
     )
@@ -166,6 +169,7 @@ def figures_from_compact(table: pa.Table) -> Figures:
         area=table["area"].to_numpy(),
         sha=np.column_stack([table["sha_hi"].to_numpy(), table["sha_lo"].to_numpy()]),
         phash=table["phash"].to_numpy(),
+        phash_crop=table["phash_crop"].to_numpy(),
         gray_std=table["gray_std"].to_numpy(),
     )
 
@@ -339,23 +343,35 @@ def _verify(
     return np.column_stack([index.ids[qi[close]], index.ids[tj[close]]])
 
 
-def near_pairs(phash: np.ndarray, rows: np.ndarray, params: DedupeParams) -> np.ndarray:
+def search_hashes(fig: Figures, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each searched figure twice: its pHash and its 2%-cropped pHash, with its row id.
+
+    Two figures pair when any of their hashes are within ``near_distance``, so a figure
+    and a slightly trimmed copy meet through the crop hash; a figure's own two hashes give
+    a self-pair that ``unique_edges`` drops.
+    """
+    return np.concatenate([fig.phash[rows], fig.phash_crop[rows]]), np.concatenate([rows, rows])
+
+
+def near_pairs(fig: Figures, rows: np.ndarray, params: DedupeParams) -> np.ndarray:
     """All pairs of ``rows`` within ``near_distance`` bits, in this process (small inputs)."""
     radius = probe_radius(params.near_distance, params.bands)
+    hashes, ids = search_hashes(fig, rows)
     found = []
     for shift, width in band_layout(params.bands):
-        index = build_band_index(phash[rows], rows, shift, width, params.bucket_cap)
+        index = build_band_index(hashes, ids, shift, width, params.bucket_cap)
         found.append(
-            band_pairs(index, 0, len(rows), max_distance=params.near_distance, radius=radius)
+            band_pairs(index, 0, len(ids), max_distance=params.near_distance, radius=radius)
         )
     return unique_edges(np.concatenate(found) if found else np.empty((0, 2), np.int64))
 
 
 def unique_edges(edges: np.ndarray) -> np.ndarray:
-    """Undirected edges, each once, (low, high), sorted."""
-    if not len(edges):
+    """Undirected edges between distinct rows, each once, (low, high), sorted."""
+    pairs = np.sort(edges.astype(np.int64), axis=1) if len(edges) else edges
+    pairs = pairs[pairs[:, 0] != pairs[:, 1]] if len(pairs) else pairs
+    if not len(pairs):
         return np.empty((0, 2), dtype=np.int64)
-    pairs = np.sort(edges.astype(np.int64), axis=1)
     return np.unique(pairs, axis=0)
 
 
@@ -537,7 +553,7 @@ def find_duplicates(figures: pa.Table, params: DedupeParams) -> tuple[Figures, p
     fig = figures_from_compact(compact_columns(figures))
     leaders = exact_leaders(fig.sha)
     degenerate = degenerate_mask(fig, leaders, params)
-    near = near_pairs(fig.phash, search_set(leaders, degenerate), params)
+    near = near_pairs(fig, search_set(leaders, degenerate), params)
     rep = cluster_representatives(fig, leaders, near)
     return fig, clusters_table(fig, leaders, rep, degenerate)
 

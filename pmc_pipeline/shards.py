@@ -67,6 +67,7 @@ def figure_sample(row: dict, cluster: dict, *, duplicate: bool) -> dict:
     """The metadata record of a whole-figure sample."""
     meta = {k: v for k, v in row.items() if k not in NOT_METADATA}
     meta["phash"], meta["dhash"] = hex64(row["phash"]), hex64(row["dhash"])
+    meta["phash_crop"] = hex64(row["phash_crop"])
     meta.update(
         kind="figure",
         split=cluster["split"],
@@ -100,6 +101,8 @@ def panel_sample(parent: dict, panel: dict) -> dict:
         height=int(panel["height"]),
         sha256=panel["sha256"],
         phash=hex64(panel["phash"]),
+        dhash=hex64(panel["dhash"]),
+        phash_crop=None,
         text=panel["subcaption"],
     )
     return meta

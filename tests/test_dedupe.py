@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import random
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pyarrow as pa
@@ -24,6 +25,7 @@ SCHEMA = pa.schema(
         ("orig_height", pa.int32()),
         ("sha256", pa.string()),
         ("phash", pa.uint64()),
+        ("phash_crop", pa.uint64()),
         ("dhash", pa.uint64()),
         ("gray_std", pa.float32()),
         ("image", pa.binary()),
@@ -44,12 +46,22 @@ def fig(key: str, phash: int, *, content: str | None = None, size: int = 500, **
         "orig_height": size,
         "sha256": hashlib.sha256((content or key).encode()).hexdigest(),
         "phash": phash,
+        "phash_crop": phash,  # the same: these tests pair figures through pHash alone
         "dhash": 0,
         "gray_std": 40.0,
         "image": b"",
     }
     row.update(kw)
     return row
+
+
+def near_hashes(a: dict, b: dict) -> int:
+    """Distance as dedupe sees it: the closest of the two figures' hashes."""
+    return min(
+        (x ^ y).bit_count()
+        for x in (a["phash"], a["phash_crop"])
+        for y in (b["phash"], b["phash_crop"])
+    )
 
 
 def flip(h: int, *bits: int) -> int:
@@ -84,7 +96,9 @@ def test_near_pairs_equal_brute_force(d: int) -> None:
             copies[i] ^= np.uint64(1) << np.uint64(b)
     h = np.concatenate([h, copies])
     rows = np.arange(len(h))
-    got = dd.near_pairs(h, rows, dd.DedupeParams(near_distance=d))
+    got = dd.near_pairs(
+        SimpleNamespace(phash=h, phash_crop=h), rows, dd.DedupeParams(near_distance=d)
+    )
     a, b = np.nonzero(np.triu(np.bitwise_count(h[:, None] ^ h[None, :]) <= d, 1))
     assert np.array_equal(got, np.column_stack([a, b]))
 
@@ -206,7 +220,7 @@ def test_summary_counts_within_and_cross_article() -> None:
     fig_ = dd.figures_from_compact(dd.compact_columns(table(rows)))
     leaders = dd.exact_leaders(fig_.sha)
     degenerate = dd.degenerate_mask(fig_, leaders, dd.DedupeParams())
-    near = dd.near_pairs(fig_.phash, dd.search_set(leaders, degenerate), dd.DedupeParams())
+    near = dd.near_pairs(fig_, dd.search_set(leaders, degenerate), dd.DedupeParams())
     rep = dd.cluster_representatives(fig_, leaders, near)
     assert dd.summarize(fig_, leaders, rep, degenerate) == {
         "figures": 4,
@@ -319,7 +333,7 @@ def test_corpus_copies_cluster_and_distinct_figures_do_not(corpus_dir: Path) -> 
     d = Config().near_distance
     _, out = dd.find_duplicates(data, dd.DedupeParams(near_distance=d))
     got = {r["key"]: r for r in out.to_pylist()}
-    items = data.select(["key", "source", "variant", "phash"]).to_pylist()
+    items = data.select(["key", "source", "variant", "phash", "phash_crop"]).to_pylist()
     orig = {r["source"]: r for r in items if r["variant"] == "orig"}
     assert sum(r["variant"] == "hires" for r in items) == 5
     joined = 0
@@ -327,13 +341,10 @@ def test_corpus_copies_cluster_and_distinct_figures_do_not(corpus_dir: Path) -> 
         home = orig[r["source"]]
         if got[r["key"]]["degenerate"] or got[home["key"]]["degenerate"]:
             continue  # tiny formula strips: exact copies only, by design
-        if (
-            r["variant"] in ("hires", "q50", "half")
-            or (r["phash"] ^ home["phash"]).bit_count() <= d
-        ):
+        if r["variant"] in ("hires", "q50", "half", "crop") or near_hashes(r, home) <= d:
             assert got[r["key"]]["cluster_id"] == got[home["key"]]["cluster_id"], r["key"]
             joined += r["variant"] != "orig"
-    assert joined >= 5 + 2 * 90  # every hires, q50 and half copy of the ~95 real figures
+    assert joined >= 5 + 3 * 85  # hires + q50/half/crop copies of the ~90 real figures
     sources: dict[str, set[str]] = {}
     for r in items:
         sources.setdefault(got[r["key"]]["cluster_id"], set()).add(r["source"])

@@ -139,7 +139,7 @@ def test_output_hashes_are_those_of_the_output_pixels(corpus_dir: Path) -> None:
         except ImageError:
             continue
         im = reopen(out)
-        assert hamming(out.phash, int(str(imagehash.phash(im)), 16)) <= 4, path
+        assert hamming(out.phash, int(str(imagehash.phash(im)), 16)) <= 6, path
         assert out.gray_std > 1.0, path
 
 

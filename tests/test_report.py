@@ -64,6 +64,7 @@ def figure_row(key: str, pmcid: str, license_code: str | None, n: int) -> dict:
         "orig_bytes": 1000,
         "sha256": "0" * 64,
         "phash": n,
+        "phash_crop": n,
         "dhash": n,
         "gray_std": 50.0,
     }

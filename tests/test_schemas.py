@@ -47,6 +47,7 @@ def test_dedupe_writes_the_cluster_schema():
             "orig_height": pa.array([400, 200], pa.int32()),
             "sha256": ["a" * 64, "a" * 64],
             "phash": pa.array([2**63 + 5, 2**63 + 5], pa.uint64()),
+            "phash_crop": pa.array([2**63 + 7, 2**63 + 7], pa.uint64()),
             "dhash": pa.array([7, 7], pa.uint64()),
             "gray_std": pa.array([40.0, 40.0], pa.float32()),
         }

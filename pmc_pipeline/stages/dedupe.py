@@ -52,6 +52,7 @@ from ..dedupe import (
     exact_leaders,
     figures_from_compact,
     probe_radius,
+    search_hashes,
     search_set,
     summarize,
     unique_edges,
@@ -100,7 +101,8 @@ def run_dedupe(config: Config, client: Client, *, force: bool = False) -> dict[s
     leaders = exact_leaders(fig.sha)
     degenerate = degenerate_mask(fig, leaders, params)
     rows = search_set(leaders, degenerate)
-    near, search = near_pairs_dask(client, config, fig.phash[rows], rows, params, radius)
+    hashes, ids = search_hashes(fig, rows)
+    near, search = near_pairs_dask(client, config, hashes, ids, params, radius)
     rep = cluster_representatives(fig, leaders, near)
     table = clusters_table(fig, leaders, rep, degenerate)
     split = assign_splits(

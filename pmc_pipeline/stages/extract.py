@@ -19,7 +19,7 @@ import pyarrow as pa
 from ..cluster import map_tasks
 from ..config import Config
 from ..errors import ErrorLog
-from ..images import DHASH_METHOD, PHASH_METHOD, ImageError, normalise_image
+from ..images import DHASH_METHOD, PHASH_CROP_METHOD, PHASH_METHOD, ImageError, normalise_image
 from ..jats import ArticleRecord, JatsError, parse_article, resolve_href
 from ..keys import sample_key
 from ..schema import arrow_schema
@@ -34,7 +34,11 @@ def figures_path(partition: int) -> str:
 
 def figure_schema() -> pa.Schema:
     """The figure schema with the hash method names stored beside the hashes."""
-    meta = {b"phash_method": PHASH_METHOD.encode(), b"dhash_method": DHASH_METHOD.encode()}
+    meta = {
+        b"phash_method": PHASH_METHOD.encode(),
+        b"phash_crop_method": PHASH_CROP_METHOD.encode(),
+        b"dhash_method": DHASH_METHOD.encode(),
+    }
     return arrow_schema("figure").with_metadata(meta)
 
 
@@ -122,6 +126,7 @@ def _row(key, row, article: ArticleRecord, fig, name, img) -> dict:
         "orig_bytes": img.orig_bytes,
         "sha256": img.sha256,
         "phash": img.phash,
+        "phash_crop": img.phash_crop,
         "dhash": img.dhash,
         "gray_std": img.gray_std,
     }
