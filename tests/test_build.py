@@ -244,11 +244,10 @@ def test_panels_are_extra_samples_with_their_parent_and_box(dask_client, s3_serv
     for tar in sorted((out / "shards").glob("*/*.tar")):
         for sample in wds.WebDataset(str(tar), shardshuffle=False):
             meta = json.loads(sample["json"])
-            (
+            if meta["kind"] == "panel":
                 panels.append(meta)
-                if meta["kind"] == "panel"
-                else figures.update({meta["key"]: meta})
-            )
+            else:
+                figures[meta["key"]] = meta
     assert len(panels) > len(figures) / 2  # most corpus figures are compound
     for meta in panels:
         parent = figures[meta["parent_key"]]
