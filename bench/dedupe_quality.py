@@ -23,8 +23,9 @@ import pyarrow as pa
 from PIL import Image
 
 from pmc_pipeline.config import Config
-from pmc_pipeline.dedupe import DedupeParams, find_duplicates
+from pmc_pipeline.dedupe import FIGURE_COLUMNS, DedupeParams, find_duplicates
 from pmc_pipeline.images import ImageError, normalise_image
+from pmc_pipeline.schema import arrow_schema
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff"}
 HIRES = "_dedupe/elife-30274-v1-hires"
@@ -87,21 +88,10 @@ def corpus_table(corpus: Path) -> pa.Table:
                 "variant": variant,
             }
         )
+    figure = arrow_schema("figure")
     schema = pa.schema(
-        [
-            ("key", pa.string()),
-            ("pmcid", pa.string()),
-            ("width", pa.int32()),
-            ("height", pa.int32()),
-            ("orig_width", pa.int32()),
-            ("orig_height", pa.int32()),
-            ("sha256", pa.string()),
-            ("phash", pa.uint64()),
-            ("phash_crop", pa.uint64()),
-            ("gray_std", pa.float32()),
-            ("source", pa.string()),
-            ("variant", pa.string()),
-        ]
+        [figure.field(name) for name in FIGURE_COLUMNS]
+        + [pa.field("source", pa.string()), pa.field("variant", pa.string())]
     )
     return pa.Table.from_pylist(rows, schema=schema)
 

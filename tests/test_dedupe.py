@@ -14,22 +14,10 @@ import pytest
 
 from pmc_pipeline import dedupe as dd
 from pmc_pipeline.config import Config
+from pmc_pipeline.schema import arrow_schema
 
 SCHEMA = pa.schema(
-    [
-        ("key", pa.string()),
-        ("pmcid", pa.string()),
-        ("width", pa.int32()),
-        ("height", pa.int32()),
-        ("orig_width", pa.int32()),
-        ("orig_height", pa.int32()),
-        ("sha256", pa.string()),
-        ("phash", pa.uint64()),
-        ("phash_crop", pa.uint64()),
-        ("dhash", pa.uint64()),
-        ("gray_std", pa.float32()),
-        ("image", pa.binary()),
-    ]
+    [arrow_schema("figure").field(name) for name in (*dd.FIGURE_COLUMNS, "dhash", "image")]
 )
 BASE = 0x0123_4567_89AB_CDEF
 
