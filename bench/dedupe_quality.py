@@ -98,13 +98,15 @@ def corpus_table(corpus: Path) -> pa.Table:
 
 def quality_rows(table: pa.Table, distances: range = range(13)) -> list[dict[str, float]]:
     """Pairwise precision/recall of 'distance <= d' against 'same source figure', plus the
-    recall of each kind of copy against its original. The distance is dedupe's: the closest
-    of the two figures' pHash and 2%-cropped pHash."""
-    hashes = (table["phash"].to_numpy(), table["phash_crop"].to_numpy())
+    recall of each kind of copy against its original. The distance is dedupe's: pHash to
+    pHash, or one's 2%-cropped pHash to the other's pHash."""
+    p, c = table["phash"].to_numpy(), table["phash_crop"].to_numpy()
     source = np.asarray(table["source"].to_pylist())
     variant = np.asarray(table["variant"].to_pylist())
     i, j = np.triu_indices(len(source), 1)
-    dist = np.min([np.bitwise_count(a[i] ^ b[j]) for a in hashes for b in hashes], axis=0)
+    dist = np.min(
+        [np.bitwise_count(x ^ y) for x, y in ((p[i], p[j]), (c[i], p[j]), (p[i], c[j]))], axis=0
+    )
     same = source[i] == source[j]
     out = []
     for d in distances:

@@ -325,44 +325,77 @@ def band_pairs(
     return np.concatenate([f for f in found if len(f)] or found[:1]).astype(np.int64)
 
 
+def _expand(first: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(owner, target): for each i, ``count[i]`` targets first[i]..first[i]+count[i]-1."""
+    total = int(count.sum(dtype=np.int64))
+    owner = np.repeat(np.arange(len(count), dtype=first.dtype), count)
+    target = np.repeat(first - (np.cumsum(count, dtype=first.dtype) - count), count)
+    target += np.arange(total, dtype=first.dtype)
+    return owner, target
+
+
 def _verify(
     index: BandIndex, q: np.ndarray, first: np.ndarray, count: np.ndarray, max_distance: int
 ) -> np.ndarray:
     """Expand query q against sorted rows first..first+count-1; keep the close pairs."""
     keep = count > 0
     q, first, count = q[keep], first[keep], count[keep]
-    total = int(count.sum(dtype=np.int64))
-    if total == 0:
+    if not len(q):
         return np.empty((0, 2), dtype=q.dtype)
-    qi = np.repeat(q, count)
-    tj = np.repeat(first - (np.cumsum(count, dtype=q.dtype) - count), count)
-    tj += np.arange(total, dtype=q.dtype)
+    owner, tj = _expand(first, count)
+    qi = q[owner]
     h = index.hashes[qi]
     h ^= index.hashes[tj]
     close = np.flatnonzero(np.bitwise_count(h) <= max_distance)
     return np.column_stack([index.ids[qi[close]], index.ids[tj[close]]])
 
 
-def search_hashes(fig: Figures, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each searched figure twice: its pHash and its 2%-cropped pHash, with its row id.
-
-    Two figures pair when any of their hashes are within ``near_distance``, so a figure
-    and a slightly trimmed copy meet through the crop hash; a figure's own two hashes give
-    a self-pair that ``unique_edges`` drops.
-    """
-    return np.concatenate([fig.phash[rows], fig.phash_crop[rows]]), np.concatenate([rows, rows])
+def probe_pairs(
+    index: BandIndex,
+    queries: np.ndarray,
+    query_ids: np.ndarray,
+    *,
+    max_distance: int,
+    radius: int,
+    batch: int = 1 << 14,
+) -> np.ndarray:
+    """Pairs (query id, indexed id) within ``max_distance`` for hashes that are not in the
+    index (the 2%-cropped pHashes against the pHash index), found through this band."""
+    pos = index.bounds.dtype
+    masks = np.concatenate([[0], probe_masks(index.width, radius)]).astype(pos)
+    band = np.uint64((1 << index.width) - 1)
+    found = [np.empty((0, 2), dtype=np.int64)]
+    for lo in range(0, len(queries), batch):
+        h = queries[lo : lo + batch]
+        v = ((h >> np.uint64(index.shift)) & band).astype(pos)
+        for mask in masks:
+            t = v ^ mask
+            count = index.usable[t]
+            keep = np.flatnonzero(count > 0)
+            if not len(keep):
+                continue
+            owner, tj = _expand(index.bounds[t[keep]], count[keep])
+            qi = keep[owner]
+            close = np.flatnonzero(np.bitwise_count(h[qi] ^ index.hashes[tj]) <= max_distance)
+            ids = query_ids[lo : lo + batch]
+            found.append(np.column_stack([ids[qi[close]], index.ids[tj[close]]]))
+    return np.concatenate(found).astype(np.int64)
 
 
 def near_pairs(fig: Figures, rows: np.ndarray, params: DedupeParams) -> np.ndarray:
-    """All pairs of ``rows`` within ``near_distance`` bits, in this process (small inputs)."""
+    """All pairs of ``rows`` whose pHashes, or one's 2%-cropped pHash and the other's
+    pHash, are within ``near_distance`` bits; in this process (small inputs).
+
+    The crop hashes only query the pHash index, so a figure pairs with a slightly trimmed
+    copy of it while the index, and the memory it takes, stays one entry per figure.
+    """
     radius = probe_radius(params.near_distance, params.bands)
-    hashes, ids = search_hashes(fig, rows)
     found = []
     for shift, width in band_layout(params.bands):
-        index = build_band_index(hashes, ids, shift, width, params.bucket_cap)
-        found.append(
-            band_pairs(index, 0, len(ids), max_distance=params.near_distance, radius=radius)
-        )
+        index = build_band_index(fig.phash[rows], rows, shift, width, params.bucket_cap)
+        d = params.near_distance
+        found.append(band_pairs(index, 0, len(rows), max_distance=d, radius=radius))
+        found.append(probe_pairs(index, fig.phash_crop[rows], rows, max_distance=d, radius=radius))
     return unique_edges(np.concatenate(found) if found else np.empty((0, 2), np.int64))
 
 

@@ -91,6 +91,33 @@ def test_near_pairs_equal_brute_force(d: int) -> None:
     assert np.array_equal(got, np.column_stack([a, b]))
 
 
+@pytest.mark.parametrize("d", [2, 4, 5])
+def test_crop_hashes_pair_like_brute_force(d: int) -> None:
+    """A crop hash close to another figure's pHash pairs them; crop-to-crop does not."""
+    rng = np.random.default_rng(100 + d)
+    h = random_hashes(1200, d)
+    c = h.copy()
+    for i in range(len(c)):
+        for b in rng.choice(64, 3, replace=False):
+            c[i] ^= np.uint64(1) << np.uint64(b)
+    targets = rng.integers(0, len(h), 300)
+    for i, t in zip(rng.integers(0, len(h), 300), targets, strict=True):
+        c[i] = h[t] ^ (np.uint64(1) << np.uint64(rng.integers(64)))  # i, trimmed, looks like t
+    rows = np.arange(len(h))
+    got = dd.near_pairs(
+        SimpleNamespace(phash=h, phash_crop=c), rows, dd.DedupeParams(near_distance=d)
+    )
+    dist = np.minimum.reduce(
+        [
+            np.bitwise_count(h[:, None] ^ h[None, :]),
+            np.bitwise_count(c[:, None] ^ h[None, :]),
+            np.bitwise_count(h[:, None] ^ c[None, :]),
+        ]
+    )
+    a, b = np.nonzero(np.triu(dist <= d, 1))
+    assert np.array_equal(got, np.column_stack([a, b]))
+
+
 def test_probe_radius_follows_pigeonhole() -> None:
     for d in range(0, 9):
         r = dd.probe_radius(d, 3)

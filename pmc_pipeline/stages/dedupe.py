@@ -41,6 +41,7 @@ from ..dedupe import (
     BandIndex,
     DedupeError,
     DedupeParams,
+    Figures,
     assign_splits,
     band_layout,
     band_pairs,
@@ -51,8 +52,8 @@ from ..dedupe import (
     degenerate_mask,
     exact_leaders,
     figures_from_compact,
+    probe_pairs,
     probe_radius,
-    search_hashes,
     search_set,
     summarize,
     unique_edges,
@@ -101,8 +102,7 @@ def run_dedupe(config: Config, client: Client, *, force: bool = False) -> dict[s
     leaders = exact_leaders(fig.sha)
     degenerate = degenerate_mask(fig, leaders, params)
     rows = search_set(leaders, degenerate)
-    hashes, ids = search_hashes(fig, rows)
-    near, search = near_pairs_dask(client, config, hashes, ids, params, radius)
+    near, search = near_pairs_dask(client, config, fig, rows, params, radius)
     rep = cluster_representatives(fig, leaders, near)
     table = clusters_table(fig, leaders, rep, degenerate)
     split = assign_splits(
@@ -144,16 +144,20 @@ def _load_group(config: Config, rels: list[str]) -> pa.Table:
 def near_pairs_dask(
     client: Client,
     config: Config,
-    hashes: np.ndarray,
+    fig: Figures,
     rows: np.ndarray,
     params: DedupeParams,
     radius: int,
 ) -> tuple[np.ndarray, dict[str, int]]:
-    """Near pairs of ``rows`` with the band work spread over the workers."""
+    """``dedupe.near_pairs`` with the band work spread over the workers: one index task per
+    band, then tasks over ranges of the index's own rows and of the crop-hash queries."""
     n = len(rows)
     ids = rows.astype(np.int32) if n and rows.max() < 2**31 else rows
-    [search] = client.scatter([(hashes, ids)], broadcast=True)
+    [search, crops] = client.scatter(
+        [(fig.phash[rows], ids), (fig.phash_crop[rows], ids)], broadcast=True
+    )
     step = max(MIN_QUERY_ROWS, math.ceil(n / (4 * n_worker_processes(client))))
+    kw = {"max_distance": params.near_distance, "radius": radius, "pure": False, "retries": 2}
     indexes: list[Future] = []
     tasks: list[Future] = []
     for shift, width in band_layout(params.bands):
@@ -161,19 +165,10 @@ def near_pairs_dask(
             _band_index, search, shift, width, params.bucket_cap, pure=False, retries=2
         )
         indexes.append(index)
-        tasks += [
-            client.submit(
-                _band_pairs,
-                index,
-                lo,
-                min(lo + step, n),
-                max_distance=params.near_distance,
-                radius=radius,
-                pure=False,
-                retries=2,
-            )
-            for lo in range(0, n, step)
-        ]
+        for lo in range(0, n, step):
+            hi = min(lo + step, n)
+            tasks.append(client.submit(_band_pairs, index, lo, hi, **kw))
+            tasks.append(client.submit(_probe_pairs, index, crops, lo, hi, **kw))
     found = []
     bar = tqdm(total=len(tasks), desc="dedupe: near search", disable=not config.progress)
     with bar:
@@ -199,6 +194,13 @@ def _band_index(
 def _band_pairs(index: BandIndex, start: int, stop: int, **kwargs: int) -> np.ndarray:
     with heap_temporaries():
         return band_pairs(index, start, stop, **kwargs)
+
+
+def _probe_pairs(
+    index: BandIndex, crops: tuple[np.ndarray, np.ndarray], start: int, stop: int, **kwargs: int
+) -> np.ndarray:
+    with heap_temporaries():
+        return probe_pairs(index, crops[0][start:stop], crops[1][start:stop], **kwargs)
 
 
 @contextmanager
