@@ -29,7 +29,7 @@ class ErrorLog:
     def add(self, item_id: str, error: BaseException | str, error_class: str | None = None) -> None:
         message = str(error)
         cls = error_class or (type(error).__name__ if isinstance(error, BaseException) else "Error")
-        log.warning("%s part %d: %s: %s: %s", self.stage, self.partition, item_id, cls, message)
+        log.info("%s part %d: %s: %s: %s", self.stage, self.partition, item_id, cls, message)
         self.rows.append(
             {
                 "id": item_id,
