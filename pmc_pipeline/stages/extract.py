@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import tarfile
-from collections import defaultdict
 from collections.abc import Iterator
 
 import pyarrow as pa
@@ -43,16 +42,25 @@ def figure_schema() -> pa.Schema:
 
 
 def bundle_articles(tar: tarfile.TarFile) -> Iterator[tuple[str, dict[str, bytes]]]:
-    """(``PMCID.v`` folder, {file name: bytes}) per article, in bundle order."""
-    files: dict[str, dict[str, bytes]] = defaultdict(dict)
+    """(``PMCID.v`` folder, {file name: bytes}) per article, in bundle order.
+
+    ``fetch`` writes each article's members together, so one article is in memory at a
+    time, not the whole partition.
+    """
+    folder, files = None, {}
     for member in tar:
         if not member.isfile() or "/" not in member.name:
             continue
-        folder, name = member.name.split("/", 1)
+        name_folder, name = member.name.split("/", 1)
+        if name_folder != folder:
+            if folder is not None:
+                yield folder, files
+            folder, files = name_folder, {}
         f = tar.extractfile(member)
         if f is not None:
-            files[folder][name] = f.read()
-    yield from files.items()
+            files[name] = f.read()
+    if folder is not None:
+        yield folder, files
 
 
 def figure_rows(
