@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -96,8 +96,7 @@ def run_list(config: Config, client, *, force: bool = False) -> dict:
         return json.loads(store.read_bytes(SUCCESS))
     store.write_bytes(CONFIG_FILE, config.to_json().encode())
     source = source_from_config(config)
-    refs = _enumerate(source, config)
-    latest, superseded = mf.latest_versions(refs)
+    latest, superseded = mf.latest_versions(_enumerate(source, config))
     listed_pmcids = {r.pmcid for r in latest}
     if config.pmcids_file:
         wanted = load_pmcids(config.pmcids_file)
@@ -149,7 +148,7 @@ def run_list(config: Config, client, *, force: bool = False) -> dict:
         store.write_table("manifest/removed.parquet", _table(removed, mf.REMOVED_SCHEMA))
     store.write_table(f"errors/list/{part_name(0, '.parquet')}", errors.table())
     summary = {
-        "versions_listed": len(refs),
+        "versions_listed": len(latest) + superseded,
         "superseded_versions": superseded,
         "articles_listed": len(kept) + len(excluded),
         "articles_kept": len(kept),
@@ -161,13 +160,12 @@ def run_list(config: Config, client, *, force: bool = False) -> dict:
     return summary
 
 
-def _enumerate(source: Source, config: Config) -> list[ObjectRef]:
-    refs = []
+def _enumerate(source: Source, config: Config) -> Iterator[ObjectRef]:
+    """The source's article versions as they stream in (only the newest per PMCID is kept)."""
     with tqdm(desc="list metadata", unit="key", disable=not config.progress) as bar:
         for ref in source.list_metadata():
-            refs.append(ref)
+            yield ref
             bar.update(1)
-    return refs
 
 
 def _read_in_waves(client, config: Config, latest: list[ObjectRef], enough: Callable[[], bool]):
