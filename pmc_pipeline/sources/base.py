@@ -19,7 +19,7 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, unquote_plus, urlparse
 
 from .transport import NotFound, RateLimiter, SourceError, with_retries
 
@@ -118,11 +118,15 @@ def article_files(meta: dict) -> list[RemoteFile]:
 
 
 def inventory_rows(csv_gz: bytes) -> Iterator[ObjectRef]:
-    """Rows of one S3 Inventory CSV (no header): Bucket, Key, LastModifiedDate, ETag."""
+    """Rows of one S3 Inventory CSV (no header): Bucket, Key, LastModifiedDate, ETag.
+
+    S3 Inventory URL-encodes keys in CSV reports; they are decoded here.
+    """
     text = io.TextIOWrapper(io.BytesIO(gzip.decompress(csv_gz)), encoding="utf-8", newline="")
     for row in csv.reader(text):
         if len(row) >= 2:
-            yield ObjectRef(key=row[1], etag=row[3].strip('"') if len(row) > 3 else None)
+            key = unquote_plus(row[1])
+            yield ObjectRef(key=key, etag=row[3].strip('"') if len(row) > 3 else None)
 
 
 class Source(ABC):
