@@ -17,20 +17,20 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $(STAMP)
 
-install-train: $(STAMP)
+install-train: install
 	$(BIN)/python -m pip install -q -e '.[test,train]'
 
-test: $(STAMP)
+test: install
 	$(BIN)/python -m pytest -q
 
-build-dataset: $(STAMP)
+build-dataset: install
 	$(BIN)/pmc-pipeline build --source $(SOURCE) --out $(OUT) $(ARGS)
 
-bench: $(STAMP)
+bench: install
 	$(BIN)/python -m pip install -q -e '.[test,bench]'
 	$(BIN)/python -m bench $(ARGS)
 
-lint: $(STAMP)
+lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
