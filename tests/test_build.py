@@ -118,7 +118,7 @@ def test_killing_a_worker_mid_extract_gives_the_same_shards(s3_server, reference
     config = config_for(out, s3_server.endpoint_url)
     with (
         LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
         ) as cluster,
         Client(cluster) as client,
     ):
