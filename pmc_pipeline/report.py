@@ -202,6 +202,8 @@ def funnel(inputs: Mapping[str, Any]) -> dict[str, Any]:
             "duplicates": sum(c["duplicates"] for c in clusters.values()) if clusters else None,
             "exact_duplicates": (dedupe or {}).get("exact_duplicates"),
             "near_duplicates": (dedupe or {}).get("near_duplicates"),
+            "within_article_duplicates": (dedupe or {}).get("within_article_duplicates"),
+            "cross_article_duplicates": (dedupe or {}).get("cross_article_duplicates"),
             "degenerate": (dedupe or {}).get("degenerate"),
             "split": {s: c["figures"] for s, c in clusters.items()} if clusters else None,
             "duplicates_dropped": sum(t["duplicates_dropped"] for t in shards.values())

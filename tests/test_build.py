@@ -89,6 +89,9 @@ def test_funnel_adds_up(reference):
     report = json.loads((reference / "build.json").read_text())
     failed = [c for c in report["funnel"]["checks"].values() if c["status"] == "failed"]
     assert failed == [] and report["funnel"]["ok"]
+    figures = report["funnel"]["figures"]
+    dups = figures["within_article_duplicates"] + figures["cross_article_duplicates"]
+    assert dups == figures["exact_duplicates"] + figures["near_duplicates"]
     assert (reference / "report" / "index.html").stat().st_size > 1000
 
 
