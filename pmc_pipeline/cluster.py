@@ -67,8 +67,9 @@ def n_worker_processes(client: Client) -> int:
 
 def share_rate(config: Config, client: Client) -> Config:
     """Divide the global request cap among worker processes (each enforces its share)."""
-    per_process = config.requests_per_second / n_worker_processes(client)
-    return config.replace(extra={**config.extra, "per_process_rps": per_process})
+    return config.replace(
+        requests_per_second=config.requests_per_second / n_worker_processes(client)
+    )
 
 
 def map_tasks(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from .storage import Store
@@ -72,7 +72,6 @@ class Config:
     threads_per_worker: int = 1
     memory_limit: str = "auto"
     progress: bool = True
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def store(self) -> Store:

@@ -7,6 +7,7 @@ Each per-partition stage collects one row per item it could not handle and write
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import dataclass, field
 
 import pyarrow as pa
@@ -45,7 +46,4 @@ class ErrorLog:
 
     def counts(self) -> dict[str, int]:
         """Errors by class, for the funnel."""
-        out: dict[str, int] = {}
-        for row in self.rows:
-            out[row["error_class"]] = out.get(row["error_class"], 0) + 1
-        return out
+        return dict(Counter(row["error_class"] for row in self.rows))

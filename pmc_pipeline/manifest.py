@@ -19,17 +19,6 @@ MANIFEST_SCHEMA = arrow_schema("manifest")
 EXCLUDED_SCHEMA = arrow_schema("excluded")
 REMOVED_SCHEMA = arrow_schema("removed")
 
-REASONS = (
-    "metadata_error",
-    "not_open_access",
-    "retracted",
-    "author_manuscript",
-    "historical_ocr",
-    "license",
-    "unchanged",
-    "beyond_limit",
-)
-
 
 @dataclass(frozen=True)
 class Filters:
@@ -140,7 +129,6 @@ def assign_partitions(rows: list[dict], size: int) -> list[list[dict]]:
 __all__ = [
     "EXCLUDED_SCHEMA",
     "MANIFEST_SCHEMA",
-    "REASONS",
     "REMOVED_SCHEMA",
     "Filters",
     "assign_partitions",

@@ -13,10 +13,9 @@ import tarfile
 from dataclasses import dataclass, field
 from typing import IO
 
+from .dedupe import SPLITS
 from .tarball import add_member
 
-SPLITS = ("train", "val", "test")
-PANELS_MODES = ("off", "add", "only")
 # Figure columns that do not travel into the sample's .json / shard Parquet.
 NOT_METADATA = frozenset({"image"})
 

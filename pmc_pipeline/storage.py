@@ -14,7 +14,8 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import IO
 
@@ -37,37 +38,31 @@ def partition_of(rel: str) -> int:
 class Store:
     """A build folder addressed by relative paths (``figures/part-00000.parquet``).
 
-    Picklable (it holds only the URI), so the same object travels to Dask workers.
+    Picklable: only the URI travels to Dask workers; each process opens its own filesystem.
     """
 
     uri: str
     endpoint_url: str | None = None
-    _fs: list = field(default_factory=list, compare=False, repr=False)
 
     @property
     def is_s3(self) -> bool:
         return self.uri.startswith("s3://")
 
-    @property
+    @cached_property
     def fs(self) -> pafs.FileSystem:
-        if not self._fs:
-            if self.is_s3:
-                kwargs = {"endpoint_override": self.endpoint_url} if self.endpoint_url else {}
-                if self.endpoint_url and self.endpoint_url.startswith("http://"):
-                    kwargs["scheme"] = "http"
-                region = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
-                self._fs.append(pafs.S3FileSystem(region=region, **kwargs))
-            else:
-                self._fs.append(pafs.LocalFileSystem())
-        return self._fs[0]
+        if not self.is_s3:
+            return pafs.LocalFileSystem()
+        kwargs = {"endpoint_override": self.endpoint_url} if self.endpoint_url else {}
+        if self.endpoint_url and self.endpoint_url.startswith("http://"):
+            kwargs["scheme"] = "http"
+        region = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
+        return pafs.S3FileSystem(region=region, **kwargs)
 
     def __getstate__(self) -> dict:
         return {"uri": self.uri, "endpoint_url": self.endpoint_url}
 
     def __setstate__(self, state: dict) -> None:
-        object.__setattr__(self, "uri", state["uri"])
-        object.__setattr__(self, "endpoint_url", state["endpoint_url"])
-        object.__setattr__(self, "_fs", [])
+        self.__dict__.update(state)
 
     @property
     def root(self) -> str:

@@ -88,7 +88,7 @@ def fetch_partition(config: Config, partition: int) -> dict:
     if store.exists(target):
         return {"partition": partition, "skipped": True}
     rows = store.read_table(f"manifest/{part_name(partition, '.parquet')}").to_pylist()
-    source = source_from_config(config, config.extra.get("per_process_rps"))
+    source = source_from_config(config)
     errors = ErrorLog("fetch", partition)
     workers = max(1, config.concurrency)
     with ThreadPoolExecutor(workers) as pool, store.atomic_writer(target) as out:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -33,22 +34,24 @@ SUCCESS = "manifest/_SUCCESS.json"
 CHUNK = 2000  # metadata objects per Dask task
 
 
-def source_from_config(config: Config, per_process_rps: float | None = None) -> Source:
-    """Open and configure the source in the calling process (driver or worker)."""
+def source_from_config(config: Config) -> Source:
+    """Open and configure the source in the calling process (driver or worker).
+
+    Tasks get a config whose rate is already this process's share (``share_rate``).
+    """
     source = open_source(
         config.source, endpoint_url=config.endpoint_url, sign=config.sign, timeout=config.timeout
     )
-    rate = config.requests_per_second if per_process_rps is None else per_process_rps
     return source.configure(
         retries=config.retries,
-        limiter=process_limiter(rate),
+        limiter=process_limiter(config.requests_per_second),
         max_object_bytes=config.max_object_bytes,
     )
 
 
 def read_metadata_chunk(config: Config, refs: list[ObjectRef]) -> list[tuple[dict | None, str]]:
     """Dask task: metadata for each ref, or (None, error message); order preserved."""
-    source = source_from_config(config, config.extra.get("per_process_rps"))
+    source = source_from_config(config)
 
     def read(ref: ObjectRef) -> tuple[dict | None, str]:
         try:
@@ -152,7 +155,7 @@ def run_list(config: Config, client, *, force: bool = False) -> dict:
         "superseded_versions": superseded,
         "articles_listed": len(kept) + len(excluded),
         "articles_kept": len(kept),
-        "excluded": _count(r["reason"] for r in excluded),
+        "excluded": dict(sorted(Counter(r["reason"] for r in excluded).items())),
         "removed": len(removed),
         "partitions": len(parts),
     }
@@ -202,10 +205,3 @@ def _removed(previous: dict, seen: dict[str, dict], listed: set[str]) -> list[di
 
 def _table(rows: list[dict], schema: pa.Schema) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=schema)
-
-
-def _count(values) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for v in values:
-        out[v] = out.get(v, 0) + 1
-    return dict(sorted(out.items()))
