@@ -142,6 +142,11 @@ class Store:
         with self.fs.open_input_file(self.path(rel)) as f:
             return pq.read_table(f, columns=columns)
 
+    def remove_tree(self, rel: str) -> None:
+        """Delete a folder and everything in it, if it exists."""
+        if self.exists(rel):
+            self.fs.delete_dir(self.path(rel))
+
     def remove(self, rel: str) -> None:
         if self.exists(rel):
             self.fs.delete_file(self.path(rel))

@@ -3,17 +3,22 @@
 The driver plans: it reads only keys (figures, panels) and the clusters table, orders
 samples by (partition, row, panel), keeps cluster representatives (all samples, marked,
 with ``--keep-duplicates``), and cuts each split into shards of ``samples_per_shard``.
-Each shard is then one Dask task that reads just its rows and writes
-``shards/<split>/NNNNN.tar`` (last: the completion marker), ``NNNNN.parquet`` and
-``NNNNN_stats.json``. ``sizes.json`` per split, as open_clip reads it, closes the stage.
+Then two rounds of Dask tasks. One task per figures partition reads it once and writes,
+for every shard drawing on it, that shard's run of samples as a piece (a val shard draws
+on every partition: reading whole partitions per shard would read the dataset again for
+each). One task per shard joins its pieces into ``shards/<split>/NNNNN.tar`` (last: the
+completion marker), ``NNNNN.parquet`` and ``NNNNN_stats.json``, and deletes them.
+``sizes.json`` per split, as open_clip reads it, closes the stage.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import tarfile
 import time
 from collections import defaultdict
+from itertools import groupby
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -23,10 +28,12 @@ from ..config import Config
 from ..schema import arrow_schema
 from ..shards import SPLITS, ShardPlan, figure_sample, panel_sample, plan_shards, write_samples
 from ..storage import Store, part_name, partition_of
+from ..tarball import add_member
 from .dedupe import CLUSTERS
 
 SHARDS = "shards"
 PLAN = f"{SHARDS}/_plan.json"
+PIECES = "_shard_pieces"  # per (shard, partition) runs of samples, joined into shards
 CLUSTER_COLUMNS = ["key", "cluster_id", "representative", "reason", "distance", "degenerate"]
 
 
@@ -95,54 +102,95 @@ def plan(config: Config) -> list[ShardPlan]:
     return plan_shards(entries, config.samples_per_shard)
 
 
+def pieces_by_partition(plans: list[ShardPlan]) -> dict[int, list[tuple[ShardPlan, list]]]:
+    """Figures partition -> the (shard, its run of items) that draw on that partition.
+
+    Plan order is (partition, row, panel), so a shard's items from one partition are one
+    contiguous run, and a shard is its pieces concatenated in partition order.
+    """
+    out: dict[int, list[tuple[ShardPlan, list]]] = defaultdict(list)
+    for shard in plans:
+        for p, items in groupby(shard.items, key=lambda item: item[3]):
+            out[p].append((shard, list(items)))
+    return out
+
+
+def piece_path(shard: ShardPlan, partition: int) -> str:
+    return f"{PIECES}/{shard.split}/{shard.name}/{part_name(partition, '.tar')}"
+
+
+def write_pieces(config: Config, work: tuple[int, list[tuple[ShardPlan, list]]]) -> int:
+    """Dask task: read one figures (and panels) partition once; write each shard's samples
+    from it as a piece. Returns the pieces written (finished shards need none)."""
+    partition, runs = work
+    store = config.store
+    todo = [
+        (shard, items)
+        for shard, items in runs
+        if not store.exists(shard_paths(shard.split, shard.name)[0])
+        and not store.exists(piece_path(shard, partition))
+    ]
+    if not todo:
+        return 0
+    figures = _read_part(store, "figures", partition)
+    # the split stage writes panels/part-N from figures/part-N: same partition, own rows
+    panels = (
+        _read_part(store, "panels", partition)
+        if any(item[0] == "panel" for _, items in todo for item in items)
+        else []
+    )
+    for shard, items in todo:
+        samples = []
+        for kind, _, r, _, fr, cluster, _ in items:
+            fig = figures[fr]
+            meta = figure_sample(fig, cluster, duplicate=fig["key"] != cluster["representative"])
+            if kind == "figure":
+                samples.append((meta, fig["image"]))
+            else:
+                samples.append((panel_sample(meta, panels[r]), panels[r]["image"]))
+        with store.atomic_writer(piece_path(shard, partition)) as out:
+            write_samples(out, samples)
+    return len(todo)
+
+
+def _read_part(store: Store, folder: str, partition: int) -> list[dict]:
+    return store.read_table(f"{folder}/{part_name(partition, '.parquet')}").to_pylist()
+
+
 def write_shard(config: Config, shard: ShardPlan) -> dict:
-    """Dask task: read this shard's rows and write its tar, Parquet and stats."""
+    """Dask task: join this shard's pieces into its tar, Parquet and stats, then drop them."""
     store = config.store
     tar_rel, parquet_rel, stats_rel = shard_paths(shard.split, shard.name)
     if store.exists(tar_rel):
         return json.loads(store.read_bytes(stats_rel))
     start = time.perf_counter()
-    figures = _read_rows(store, "figures", {(item[3], item[4]) for item in shard.items})
-    wanted_panels = {(item[1], item[2]) for item in shard.items if item[0] == "panel"}
-    panel_rows = _read_rows(store, "panels", wanted_panels)
-    samples = []
-    for kind, p, r, fp, fr, cluster, _ in shard.items:
-        fig = figures[(fp, fr)]
-        meta = figure_sample(fig, cluster, duplicate=fig["key"] != cluster["representative"])
-        if kind == "figure":
-            samples.append((meta, fig["image"]))
-        else:
-            panel = panel_rows[(p, r)]
-            samples.append((panel_sample(meta, panel), panel["image"]))
-    metas = [m for m, _ in samples]
+    pieces = [piece_path(shard, p) for p in dict.fromkeys(item[3] for item in shard.items)]
+    members, metas = [], []
+    for rel in pieces:
+        with store.open_read(rel) as f, tarfile.open(fileobj=f, mode="r:") as tar:
+            for member in tar:
+                data = tar.extractfile(member).read()
+                members.append((member.name, data))
+                if member.name.endswith(".json"):
+                    metas.append(json.loads(data))
     store.write_table(parquet_rel, pa.Table.from_pylist(metas, schema=arrow_schema("sample")))
     with store.atomic_writer(tar_rel) as out:
-        size = write_samples(out, samples)
+        with tarfile.open(fileobj=out, mode="w", format=tarfile.GNU_FORMAT) as tar:
+            for name, data in members:
+                add_member(tar, name, data)
         stats = {
             "shard": f"{shard.name}.tar",
             "split": shard.split,
-            "count": len(samples),
+            "count": len(metas),
             "panels": sum(1 for m in metas if m["kind"] == "panel"),
-            "bytes": size,
+            "bytes": out.tell(),
             "duplicates_dropped": shard.duplicates_dropped,
             "duration_s": round(time.perf_counter() - start, 3),
         }
         store.write_bytes(stats_rel, json.dumps(stats, sort_keys=True).encode())
+    for rel in pieces:
+        store.remove(rel)
     return stats
-
-
-def _read_rows(store: Store, folder: str, wanted: set[tuple[int, int]]) -> dict:
-    """(partition, row) -> record, reading each needed partition once."""
-    by_part: dict[int, list[int]] = defaultdict(list)
-    for p, r in wanted:
-        by_part[p].append(r)
-    out = {}
-    for p, rows in by_part.items():
-        rows.sort()
-        table = store.read_table(f"{folder}/{part_name(p, '.parquet')}").take(rows)
-        for r, rec in zip(rows, table.to_pylist(), strict=True):
-            out[(p, r)] = rec
-    return out
 
 
 def plan_digest(plans: list[ShardPlan], config: Config) -> str:
@@ -163,8 +211,12 @@ def run_shard(config: Config, client) -> dict:
         for split in SPLITS:  # inputs changed since those shards were written
             for rel in store.list(f"{SHARDS}/{split}"):
                 store.remove(rel)
+        store.remove_tree(PIECES)
     store.write_bytes(PLAN, json.dumps({"digest": digest, "shards": len(plans)}).encode())
-    stats = map_tasks(client, write_shard, config, plans, desc="shard", unit="shard")
+    work = sorted(pieces_by_partition(plans).items())
+    map_tasks(client, write_pieces, config, work, desc="shard: read figures")
+    stats = map_tasks(client, write_shard, config, plans, desc="shard: write", unit="shard")
+    store.remove_tree(PIECES)
     summary: dict = {"shards": len(plans), "splits": {}}
     for split in SPLITS:
         sizes = {s["shard"]: s["count"] for s in stats if s["split"] == split}
