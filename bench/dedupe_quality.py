@@ -12,88 +12,15 @@ same source figure. Prints a Markdown table for distances 0..12; the default
 
 from __future__ import annotations
 
-import io
-import re
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-from PIL import Image
 
 from pmc_pipeline.config import Config
-from pmc_pipeline.dedupe import FIGURE_COLUMNS, DedupeParams, find_duplicates
-from pmc_pipeline.images import ImageError, normalise_image
-from pmc_pipeline.schema import arrow_schema
-
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff"}
-HIRES = "_dedupe/elife-30274-v1-hires"
-HIRES_ARTICLE = "elife-30274-v1"
-VARIANTS = ("q50", "half", "crop")
-
-
-def variants(data: bytes) -> Iterator[tuple[str, bytes]]:
-    """The planted copies of one image: recompressed, downscaled, cropped by 2% per side."""
-    im = Image.open(io.BytesIO(data))
-    im.load()
-    im = im.convert("RGB")
-    w, h = im.size
-    dx, dy = round(w * 0.02), round(h * 0.02)
-    for name, out, fmt in (
-        ("q50", im, "JPEG"),
-        ("half", im.resize((max(1, w // 2), max(1, h // 2)), Image.Resampling.LANCZOS), "PNG"),
-        ("crop", im.crop((dx, dy, w - dx, h - dy)), "PNG"),
-    ):
-        buf = io.BytesIO()
-        out.save(buf, fmt, **({"quality": 50} if fmt == "JPEG" else {}))
-        yield name, buf.getvalue()
-
-
-def corpus_items(corpus: Path) -> Iterator[tuple[str, str, str, bytes]]:
-    """(article, source figure, variant, image bytes) for every item of the set."""
-    for path in sorted(corpus.glob("*/*")):
-        if path.suffix.lower() not in IMAGE_SUFFIXES or path.parent.name.startswith("_"):
-            continue
-        article, source = path.parent.name, f"{path.parent.name}/{path.stem}"
-        data = path.read_bytes()
-        yield article, source, "orig", data
-        for name, copy in variants(data):
-            yield article, source, name, copy
-    for path in sorted((corpus / HIRES).glob("*.jpg")):
-        yield HIRES_ARTICLE, f"{HIRES_ARTICLE}/{path.stem}", "hires", path.read_bytes()
-
-
-def corpus_table(corpus: Path) -> pa.Table:
-    """Figure rows (the columns dedupe reads) plus ``source`` and ``variant``."""
-    rows = []
-    for article, source, variant, data in corpus_items(corpus):
-        try:
-            img = normalise_image(data)
-        except ImageError:
-            continue  # formula strips under min_side: extract drops them too
-        rows.append(
-            {
-                "key": re.sub(r"[^A-Za-z0-9_-]", "-", f"{source}_{variant}"),
-                "pmcid": article,
-                "width": img.width,
-                "height": img.height,
-                "orig_width": img.orig_width,
-                "orig_height": img.orig_height,
-                "sha256": img.sha256,
-                "phash": img.phash,
-                "phash_crop": img.phash_crop,
-                "gray_std": img.gray_std,
-                "source": source,
-                "variant": variant,
-            }
-        )
-    figure = arrow_schema("figure")
-    schema = pa.schema(
-        [figure.field(name) for name in FIGURE_COLUMNS]
-        + [pa.field("source", pa.string()), pa.field("variant", pa.string())]
-    )
-    return pa.Table.from_pylist(rows, schema=schema)
+from pmc_pipeline.dedupe import DedupeParams, find_duplicates
+from tests.fixtures.dedupe_corpus import VARIANTS, corpus_table
 
 
 def quality_rows(table: pa.Table, distances: range = range(13)) -> list[dict[str, float]]:

@@ -23,6 +23,7 @@ from .stages.fetch import fetch_partition
 from .stages.listing import manifest_partitions, run_list
 from .stages.report import run_report
 from .stages.shard import run_shard
+from .stages.split import split_partition
 
 PartitionStage = Callable[[Config, int], dict]
 
@@ -34,8 +35,6 @@ def partition_stages(config: Config) -> list[tuple[str, PartitionStage]]:
         ("extract", extract_partition),
     ]
     if config.panels != "off":
-        from .stages.split import split_partition
-
         stages.append(("split", split_partition))
     return stages
 

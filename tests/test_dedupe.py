@@ -15,6 +15,7 @@ import pytest
 from pmc_pipeline import dedupe as dd
 from pmc_pipeline.config import Config
 from pmc_pipeline.schema import arrow_schema
+from tests.fixtures.dedupe_corpus import corpus_table
 
 SCHEMA = pa.schema(
     [arrow_schema("figure").field(name) for name in (*dd.FIGURE_COLUMNS, "dhash", "image")]
@@ -342,8 +343,6 @@ def test_stage_on_a_local_cluster_is_reproducible(tmp_path: Path) -> None:
 
 
 def test_corpus_copies_cluster_and_distinct_figures_do_not(corpus_dir: Path) -> None:
-    from bench.dedupe_quality import corpus_table
-
     data = corpus_table(corpus_dir)
     d = Config().near_distance
     _, out = dd.find_duplicates(data, dd.DedupeParams(near_distance=d))
