@@ -238,9 +238,9 @@ class BucketSource(Source):
         return parse_metadata(self.get(ref.key), ref.key)
 
     def fetch_article(self, row: dict) -> FetchedArticle:
-        xml = row_files(row)[0]
+        xml, *media = row_files(row)
         article = FetchedArticle([FetchedFile(xml.name, self.get(xml.key, xml.md5))], [])
-        for remote in row_files(row)[1:]:
+        for remote in media:
             try:
                 article.files.append(FetchedFile(remote.name, self.get(remote.key, remote.md5)))
             except SourceError as exc:
