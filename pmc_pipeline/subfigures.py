@@ -1282,17 +1282,25 @@ def panel_rows(
     """Panel rows of one figure row, or [] when the figure is not split.
 
     ``parent`` needs ``key`` and ``caption`` (``markup_labels`` is used when present);
-    ``img_bytes`` is its normalised image, decoded once: the classical splitter reads its
-    grey copy, a detector the colour image; crops come from the colour image and are hashed
-    from the grey one. Each row has ``key, parent_key, panel_index,
-    box`` (x0, y0, x1, y1 as fractions of the parent), ``label, subcaption, aligned, image``
-    (RGB JPEG), ``width, height, sha256, phash, dhash``.
+    ``img_bytes`` is its normalised image. The classical splitter reads a grey decode (for a
+    JPEG, libjpeg's luma plane alone: no chroma, no colour conversion), and the colour image
+    is decoded only once the figure is known to be compound, for the crops; a detector reads
+    the colour image. Crops are hashed from the grey image. Each row has ``key, parent_key,
+    panel_index, box`` (x0, y0, x1, y1 as fractions of the parent), ``label, subcaption,
+    aligned, image`` (RGB JPEG), ``width, height, sha256, phash, dhash``.
     """
-    rgb = _decode(img_bytes)
-    gray = rgb.convert("L")
-    boxes = find_panels(gray if detector is None else rgb, detector=detector).boxes
-    if len(boxes) < 2:
-        return []
+    if detector is None:
+        gray = decode_figure(img_bytes, "L")
+        boxes = find_panels(gray).boxes
+        if len(boxes) < 2:
+            return []
+        rgb = decode_figure(img_bytes, "RGB")
+    else:
+        rgb = decode_figure(img_bytes, "RGB")
+        boxes = find_panels(rgb, detector=detector).boxes
+        if len(boxes) < 2:
+            return []
+        gray = rgb.convert("L")
     split = split_caption(parent.get("caption") or "", parent.get("markup_labels"))
     w, h = rgb.size
     rows = []
@@ -1325,12 +1333,18 @@ def panel_rows(
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError, struct.error)
 
 
-def _decode(data: bytes) -> Image.Image:
-    """Decode a (normalised) figure image to RGB."""
+def decode_figure(data: bytes, mode: str) -> Image.Image:
+    """Decode a (normalised) figure image to ``mode`` ("RGB" or "L").
+
+    For "L", a JPEG is asked for grey at full size (``draft``), so libjpeg decodes the luma
+    plane only: about half the cost of an RGB decode followed by a conversion.
+    """
     try:
         im = Image.open(io.BytesIO(data), formats=SUPPORTED_FORMATS)
+        if mode == "L" and im.format == "JPEG":
+            im.draft("L", im.size)
         im.load()
-        return im if im.mode == "RGB" else im.convert("RGB")
+        return im if im.mode == mode else im.convert(mode)
     except _DECODE_ERRORS as exc:
         raise ImageUnreadableError(
             f"cannot decode figure image for panel splitting: {exc}"
