@@ -77,7 +77,8 @@ def build(config: Config, client: Client, *, force_list: bool = False) -> dict:
     """Run the whole graph; returns each stage's summary and the funnel."""
     timings: dict[str, float] = {}
     start = time.perf_counter()
-    summary: dict[str, Any] = {"list": run_list(config, client, force=force_list)}
+    summary: dict[str, Any] = {"stale_temp_files_removed": config.store.sweep_temp()}
+    summary["list"] = run_list(config, client, force=force_list)
     timings["list"] = time.perf_counter() - start
     partitions = manifest_partitions(config.store)
     start = time.perf_counter()

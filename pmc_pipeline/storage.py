@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +24,10 @@ from typing import IO
 import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
+
+# What atomic_writer names its temporary files, and the age after which one is abandoned.
+_TEMP_NAME = re.compile(r"^\..+\.[0-9a-f]{32}\.tmp$")
+STALE_TEMP_S = 3600.0
 
 
 def part_name(partition: int, suffix: str) -> str:
@@ -131,6 +137,31 @@ class Store:
             os.replace(tmp_path, target)
         finally:
             tmp_path.unlink(missing_ok=True)
+
+    def sweep_temp(self, older_than_s: float = STALE_TEMP_S) -> int:
+        """Delete the temporary files killed writers left behind; returns how many.
+
+        Why: a SIGKILL between the open and the ``os.replace`` of :meth:`atomic_writer`
+        leaves ``.<name>.<uuid>.tmp`` beside its target. Every stage ignores such files, but
+        they hold disk. Only files untouched for ``older_than_s`` go, so a writer still at
+        work (another build on the same folder) keeps its file. S3 writes stage in the
+        machine's temporary folder and leave nothing under the output.
+        """
+        if self.is_s3 or not Path(self.root).is_dir():
+            return 0
+        cutoff, removed = time.time() - older_than_s, 0
+        for folder, _dirs, names in os.walk(self.root):
+            for name in names:
+                if not _TEMP_NAME.match(name):
+                    continue
+                path = Path(folder, name)
+                try:
+                    if path.stat().st_mtime < cutoff:
+                        path.unlink()
+                        removed += 1
+                except FileNotFoundError:  # its writer finished or another sweep took it
+                    continue
+        return removed
 
     def write_table(self, rel: str, table: pa.Table) -> None:
         """Write Parquet atomically (zstd; row groups sized for figure rows with images)."""
