@@ -1289,18 +1289,12 @@ def panel_rows(
     panel_index, box`` (x0, y0, x1, y1 as fractions of the parent), ``label, subcaption,
     aligned, image`` (RGB JPEG), ``width, height, sha256, phash, dhash``.
     """
-    if detector is None:
-        gray = decode_figure(img_bytes, "L")
-        boxes = find_panels(gray).boxes
-        if len(boxes) < 2:
-            return []
-        rgb = decode_figure(img_bytes, "RGB")
-    else:
-        rgb = decode_figure(img_bytes, "RGB")
-        boxes = find_panels(rgb, detector=detector).boxes
-        if len(boxes) < 2:
-            return []
-        gray = rgb.convert("L")
+    searched = decode_figure(img_bytes, "L" if detector is None else "RGB")
+    boxes = find_panels(searched, detector=detector).boxes
+    if len(boxes) < 2:
+        return []
+    rgb = searched if detector is not None else decode_figure(img_bytes, "RGB")
+    gray = searched if detector is None else rgb.convert("L")
     split = split_caption(parent.get("caption") or "", parent.get("markup_labels"))
     w, h = rgb.size
     rows = []
