@@ -106,9 +106,57 @@ def excluded_row(ref: ObjectRef, reason: str, detail: str = "") -> dict:
         "pmcid": ref.pmcid,
         "version": ref.version,
         "metadata_key": ref.key,
+        "metadata_etag": ref.etag,
         "reason": reason,
         "detail": detail,
     }
+
+
+# Verdicts that follow from the metadata object and the filters alone: the same object
+# under the same filters gets the same one (a read error or a --limit cut does not).
+STABLE_REASONS = frozenset(
+    {"not_open_access", "retracted", "author_manuscript", "historical_ocr", "license"}
+)
+
+
+@dataclass(frozen=True)
+class PreviousBuild:
+    """What an earlier build (``--previous``) decided, per PMCID: (version, metadata ETag).
+
+    ``kept``: the articles the chain of builds holds, namely that build's manifest and
+    what it left out as ``unchanged`` (an incremental build's manifest holds only its
+    changes; without those, the next update in a chain would take everything as new).
+    ``left_out``: its stable verdicts, with the reason.
+    """
+
+    kept: dict[str, tuple[int, str | None]]
+    left_out: dict[str, tuple[int, str | None, str]]
+
+
+def previous_build(manifest_rows: Iterable[dict], excluded_rows: Iterable[dict]) -> PreviousBuild:
+    """:class:`PreviousBuild` from an earlier build's manifest and excluded rows."""
+    kept = {r["pmcid"]: (r["version"], r["metadata_etag"]) for r in manifest_rows}
+    left_out = {}
+    for r in excluded_rows:
+        etag = r.get("metadata_etag")
+        if r["reason"] == "unchanged":
+            kept[r["pmcid"]] = (r["version"], etag)
+        elif r["reason"] in STABLE_REASONS:
+            left_out[r["pmcid"]] = (r["version"], etag, r["reason"])
+    return PreviousBuild(kept, left_out)
+
+
+def carried_verdict(ref: ObjectRef, previous: PreviousBuild) -> str | None:
+    """The reason an earlier build under the same filters already gives this exact metadata
+    object (same version, same ETag): "unchanged" or a stable exclusion; None: read it."""
+    if not ref.etag:
+        return None
+    if previous.kept.get(ref.pmcid) == (ref.version, ref.etag):
+        return "unchanged"
+    before = previous.left_out.get(ref.pmcid)
+    if before is not None and before[:2] == (ref.version, ref.etag):
+        return before[2]
+    return None
 
 
 def changed_since(row: dict, previous: dict[str, tuple[int, str | None]]) -> bool:
@@ -130,13 +178,17 @@ __all__ = [
     "EXCLUDED_SCHEMA",
     "MANIFEST_SCHEMA",
     "REMOVED_SCHEMA",
+    "STABLE_REASONS",
     "Filters",
+    "PreviousBuild",
     "assign_partitions",
+    "carried_verdict",
     "changed_since",
     "exclusion_reason",
     "excluded_row",
     "latest_versions",
     "manifest_row",
     "normalise_pmcid",
+    "previous_build",
     "pmcid_number",
 ]

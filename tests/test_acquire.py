@@ -242,6 +242,22 @@ def test_incremental_build_keeps_only_changes(dask_client, corpus_bucket_dir, tm
         ("PMC1790863", "withdrawn"),
     }
     assert summary["excluded"]["unchanged"] == len(manifest(Path(first.out))) - 3
+    # Unchanged objects (same version and ETag in the listing) are not read again: only
+    # the new version and the edited metadata are.
+    assert summary["metadata_read"] == 2
+    # The next update in a chain reads nothing when nothing changed: it knows what the
+    # first build kept through this one's "unchanged" rows, and its stable verdicts.
+    fourth = second.replace(out=str(tmp_path / "d"), previous=second.out)
+    chained = run_list(fourth, dask_client)
+    assert chained["metadata_read"] == 0
+    assert chained["articles_kept"] == chained["removed"] == 0
+    carried = dict(summary["excluded"], unchanged=summary["excluded"]["unchanged"] + 1)
+    assert chained["excluded"] == carried  # PMC3532326.2 is now unchanged too
+    # Other filters could change any verdict: then every listed object is read.
+    third = second.replace(out=str(tmp_path / "c"), licenses=("comm",))
+    again = run_list(third, dask_client)
+    assert again["metadata_read"] == again["articles_listed"] > 2
+    assert again["excluded"]["unchanged"] < summary["excluded"]["unchanged"]
 
 
 def _cli(*args: str, **kw) -> subprocess.Popen:

@@ -92,6 +92,32 @@ def test_license_groups_and_codes():
     assert None in license_filter(("other",))
 
 
+def test_an_earlier_verdict_carries_over_only_for_the_same_object():
+    previous = mf.previous_build(
+        [{"pmcid": "PMC1", "version": 2, "metadata_etag": "a"}],
+        [
+            {"pmcid": "PMC2", "version": 1, "metadata_etag": "b", "reason": "unchanged"},
+            {"pmcid": "PMC3", "version": 1, "metadata_etag": "c", "reason": "license"},
+            {"pmcid": "PMC4", "version": 1, "metadata_etag": "d", "reason": "metadata_error"},
+            {"pmcid": "PMC5", "version": 1, "metadata_etag": None, "reason": "retracted"},
+        ],
+    )
+    assert previous.kept == {"PMC1": (2, "a"), "PMC2": (1, "b")}
+
+    def verdict(pmcid: str, version: int, etag: str | None) -> str | None:
+        return mf.carried_verdict(
+            ObjectRef(f"metadata/{pmcid}.{version}.json", etag, pmcid, version), previous
+        )
+
+    assert verdict("PMC1", 2, "a") == verdict("PMC2", 1, "b") == "unchanged"
+    assert verdict("PMC3", 1, "c") == "license"
+    assert verdict("PMC1", 3, "a") is None  # a new version
+    assert verdict("PMC3", 1, "x") is None  # edited metadata
+    assert verdict("PMC4", 1, "d") is None  # a read error is tried again
+    assert verdict("PMC5", 1, None) is None  # no ETag to compare: read it
+    assert verdict("PMC9", 1, "z") is None  # new
+
+
 def test_partitions_are_fixed_size_in_order():
     rows = [{"pmcid": f"PMC{i}"} for i in range(7)]
     parts = mf.assign_partitions(rows, 3)
