@@ -53,7 +53,7 @@ FIGURE_COLUMNS = (
 )
 BANDS = 3
 MAX_RADIUS = 2  # r = 2 already means ~250 probes per row and band; beyond, add bands
-REASONS = ("unique", "representative", "exact", "near")
+REASONS = ("unique", "representative", "exact", "near")  # + "published" (settle_published)
 SPLITS = ("train", "val", "test")
 _NO_PMCID = 1 << 62  # sorts after every numeric PMCID
 _HEX = np.full(256, 255, dtype=np.uint8)
@@ -562,22 +562,69 @@ def _unit(z: np.ndarray) -> np.ndarray:
 
 
 def summarize(
-    fig: Figures, leaders: np.ndarray, rep: np.ndarray, degenerate: np.ndarray
+    fig: Figures,
+    leaders: np.ndarray,
+    rep: np.ndarray,
+    degenerate: np.ndarray,
+    rows: np.ndarray | None = None,
 ) -> dict[str, int]:
-    """Counts for dedupe/summary.json and the build funnel."""
-    counts = np.bincount(reason_codes(leaders, rep), minlength=len(REASONS))
-    dup = rep != np.arange(len(rep))
-    same_article = fig.article == fig.article[rep]
+    """Counts for dedupe/summary.json and the build funnel, over ``rows`` (a mask; all by
+    default): an incremental build counts its own figures, not the earlier ones."""
+    rows = np.ones(len(rep), dtype=bool) if rows is None else rows
+    counts = np.bincount(reason_codes(leaders, rep)[rows], minlength=len(REASONS))
+    dup = (rep != np.arange(len(rep)))[rows]
+    same_article = (fig.article == fig.article[rep])[rows]
     return {
-        "figures": len(fig),
+        "figures": int(rows.sum()),
         "clusters": int(counts[0] + counts[1]),
         "clusters_with_duplicates": int(counts[1]),
         "exact_duplicates": int(counts[2]),
         "near_duplicates": int(counts[3]),
         "within_article_duplicates": int((dup & same_article).sum()),
         "cross_article_duplicates": int((dup & ~same_article).sum()),
-        "degenerate": int(degenerate.sum()),
+        "degenerate": int(degenerate[rows].sum()),
     }
+
+
+# ---------------------------------------------------------------- earlier builds
+
+
+def published_anchors(rep: np.ndarray, published: np.ndarray) -> np.ndarray:
+    """Per row, the lowest published row of its cluster (-1 when it has none)."""
+    n = len(rep)
+    lowest = np.full(n, n, dtype=np.int64)
+    rows = np.flatnonzero(published)
+    np.minimum.at(lowest, rep[rows], rows)
+    anchor = lowest[rep]
+    return np.where(anchor < n, anchor, -1)
+
+
+def settle_published(
+    table: pa.Table, fig: Figures, rep: np.ndarray, prior_row: np.ndarray, prior: pa.Table
+) -> tuple[pa.Table, np.ndarray]:
+    """This build's rows of ``table``, those that duplicate a published figure settled.
+
+    An incremental build clusters its figures together with those earlier builds of the
+    chain published (``prior_row``: each row's row in ``prior``, -1 for this build's own).
+    A figure of this build in a cluster with a published one joins that figure's cluster
+    id, representative and split, with reason "published": the shard stage leaves it out
+    (the dataset has it already) and, kept with ``--keep-duplicates``, it lands in the
+    split of its published twin, so no duplicate spans train and test across the chain.
+    Its distance is to that published figure. Returns the table and which rows (of
+    ``fig``) were settled so.
+    """
+    published = prior_row >= 0
+    anchor = published_anchors(rep, published)
+    follow = ~published & (anchor >= 0)
+    source = pa.array(np.where(follow, prior_row[anchor], 0))
+    mask = pa.array(follow)
+    columns = {name: table[name] for name in table.column_names}
+    for name in ("cluster_id", "representative", "split"):
+        columns[name] = pc.if_else(mask, prior[name].take(source), table[name])
+    columns["reason"] = pc.if_else(mask, pa.scalar("published"), table["reason"])
+    distance = np.bitwise_count(fig.phash ^ fig.phash[np.where(follow, anchor, rep)])
+    columns["distance"] = pa.array(distance.astype(np.int8))
+    return pa.table(columns).filter(pa.array(~published)), follow
 
 
 def find_duplicates(figures: pa.Table, params: DedupeParams) -> tuple[Figures, pa.Table]:

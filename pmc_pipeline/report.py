@@ -138,8 +138,10 @@ def funnel(inputs: Mapping[str, Any]) -> dict[str, Any]:
     ``fetch`` / ``extract`` {partition: stats/<stage>/part JSON}, ``errors`` {stage: {class: n}},
     ``extract_figure_errors`` {class: n} (extract error rows about one figure),
     ``figure_rows`` {partition: rows of figures/part}, ``dedupe`` (dedupe/summary.json),
-    ``clusters`` {split: {"figures": n, "duplicates": n}}, ``shards`` {split: [NNNNN_stats.json]},
-    ``sizes`` {split: sizes.json}, ``panels`` (rows of panels/), ``unreadable`` [messages].
+    ``clusters`` {split: {"figures": n, "duplicates": n, "published": n}} (published: this
+    build's duplicates of figures an earlier build published), ``shards`` {split:
+    [NNNNN_stats.json]}, ``sizes`` {split: sizes.json}, ``panels`` (rows of panels/),
+    ``unreadable`` [messages], ``keep_duplicates`` (whether shard wrote duplicates too).
     """
     manifest = inputs.get("manifest")
     manifest_rows: dict[int, int] = dict(inputs.get("manifest_rows") or {})
@@ -161,7 +163,7 @@ def funnel(inputs: Mapping[str, Any]) -> dict[str, Any]:
         "extract_errors": _check_extract_errors(extract, fig_errors),
         "figure_files": _check_figure_files(extract, figure_rows),
         "dedupe": _check_dedupe(figure_rows, clusters),
-        "shards": _check_shards(figure_rows, clusters, shards),
+        "shards": _check_shards(figure_rows, clusters, shards, bool(inputs.get("keep_duplicates"))),
         "shard_sizes": _check_shard_sizes(shards),
     }
     ran = [c["ok"] for c in checks.values() if c["status"] != "skipped"]
@@ -325,6 +327,7 @@ def _check_shards(
     figure_rows: Mapping[int, int],
     clusters: Mapping[str, dict] | None,
     shards: Mapping[str, dict],
+    keep_duplicates: bool = False,
 ) -> dict:
     rule = "figures of sharded splits == duplicates_dropped + written (samples - panels)"
     if not shards:
@@ -338,6 +341,10 @@ def _check_shards(
         "duplicates_dropped": sum(t["duplicates_dropped"] for t in shards.values()),
         "written": sum(t["samples"] - t["panels"] for t in shards.values()),
     }
+    published = sum(c.get("published", 0) for s, c in (clusters or {}).items() if s in shards)
+    if published and not keep_duplicates:  # their representative is in an earlier build
+        rule += " + published duplicates left out"
+        right["published_left_out"] = published
     dup = sum(c["duplicates"] for s, c in clusters.items() if s in shards) if clusters else None
     return equation(rule, left, right, splits_missing=missing, duplicates_in_clusters=dup)
 

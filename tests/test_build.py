@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -23,9 +24,12 @@ import pyarrow.parquet as pq
 import pytest
 import webdataset as wds
 
+from pmc_pipeline.bucket_layout import ArticleSpec, write_bucket
 from pmc_pipeline.config import Config
 from pmc_pipeline.dag import build
 from pmc_pipeline.schema import json_schema
+from pmc_pipeline.stages.report import run_report
+from pmc_pipeline.stages.shard import run_shard
 
 BUCKET = "s3://pmc-oa-opendata"
 PART = 6
@@ -261,3 +265,48 @@ def test_panels_are_extra_samples_with_their_parent_and_box(dask_client, s3_serv
             assert meta["text"] == parent["caption"]
     report = json.loads((out / "build.json").read_text())
     assert report["funnel"]["ok"]
+
+
+def test_update_leaves_out_duplicates_of_published_figures(
+    dask_client, corpus_bucket_dir, corpus_dir, tmp_path
+):
+    """An incremental build dedupes against what earlier builds published: a new article
+    that reposts published figures adds no sample, or (kept) adds it in the same split."""
+    src = tmp_path / "bucket"
+    shutil.copytree(corpus_bucket_dir, src)
+    base = Config(
+        out=str(tmp_path / "base"), source=str(src), partition_size=PART, samples_per_shard=16,
+        test_fraction=0.5, panels="off", progress=False,
+    )  # fmt: skip
+    build(base, dask_client)
+    folder = corpus_dir / "PMC3532326"  # a new PMCID reposting both figures of this one
+    media = {p.name: p.read_bytes() for p in folder.iterdir() if p.suffix in (".jpg", ".gif")}
+    repost = ArticleSpec("PMC9900001", 1, (folder / "article.nxml").read_bytes(), media)
+    write_bucket(src, [repost], inventory=False)
+    shutil.rmtree(src / "inventory-reports")  # the new object is listed by ListObjects
+
+    update = base.replace(out=str(tmp_path / "update"), previous=base.out)
+    summary = build(update, dask_client)
+    published = {
+        r["key"]: r for r in pq.read_table(tmp_path / "base/dedupe/clusters.parquet").to_pylist()
+    }
+    rows = pq.read_table(tmp_path / "update/dedupe/clusters.parquet").to_pylist()
+    assert [r["key"] for r in rows] == ["PMC9900001_F1", "PMC9900001_F2"]
+    for row in rows:
+        twin = published[row["key"].replace("PMC9900001", "PMC3532326")]
+        assert row["reason"] == "published" and row["distance"] == 0
+        assert (row["cluster_id"], row["representative"], row["split"]) == (
+            twin["cluster_id"], twin["representative"], twin["split"],
+        )  # fmt: skip
+    assert summary["dedupe"]["published_duplicates"] == 2
+    assert not list((tmp_path / "update" / "shards").rglob("*.tar"))
+    assert summary["report"]["ok"]
+
+    kept = update.replace(keep_duplicates=True)
+    run_shard(kept, dask_client)
+    assert run_report(kept)["ok"]
+    for row in rows:
+        split_dir = tmp_path / "update" / "shards" / row["split"]
+        metas = [json.loads(s["json"]) for s in wds.WebDataset(str(split_dir / "00000.tar"))]
+        [meta] = [m for m in metas if m["key"] == row["key"]]
+        assert meta["dedupe_reason"] == "published" and meta["duplicate"]

@@ -250,6 +250,47 @@ def test_summary_counts_within_and_cross_article() -> None:
     }
 
 
+def test_figures_that_duplicate_published_ones_take_their_cluster_and_split() -> None:
+    rows = [
+        fig("PMC1_a", BASE, size=300),  # published earlier (smaller than its new twin)
+        fig("PMC2_a", BASE, size=900),  # new: a larger repost of PMC1_a
+        fig("PMC2_b", flip(BASE, 3), size=900),  # new: near PMC2_a, so in that cluster too
+        fig("PMC3_a", flip(BASE, *range(20)), size=900),  # new and unrelated
+    ]
+    fig_ = dd.figures_from_compact(dd.compact_columns(table(rows)))
+    leaders = dd.exact_leaders(fig_.sha)
+    degenerate = dd.degenerate_mask(fig_, leaders, dd.DedupeParams())
+    near = dd.near_pairs(fig_, dd.search_set(leaders, degenerate), dd.DedupeParams())
+    rep = dd.cluster_representatives(fig_, leaders, near)
+    clusters = dd.clusters_table(fig_, leaders, rep, degenerate)
+    clusters = clusters.append_column("split", pa.array(["train"] * 4))
+    prior = pa.table(
+        {
+            "key": ["PMC1_a"],
+            "cluster_id": ["00000000000000aa"],
+            "representative": ["PMC0_z"],  # its own cluster's representative, earlier
+            "split": ["test"],
+        }
+    )
+    prior_row = np.array([0, -1, -1, -1])
+    settled, follow = dd.settle_published(clusters, fig_, rep, prior_row, prior)
+    out = {r["key"]: r for r in settled.to_pylist()}
+    assert list(out) == ["PMC2_a", "PMC2_b", "PMC3_a"] and follow.tolist() == [0, 1, 1, 0]
+    for key, distance in (("PMC2_a", 0), ("PMC2_b", 1)):
+        assert out[key] | {"degenerate": False} == {
+            "key": key,
+            "cluster_id": "00000000000000aa",
+            "representative": "PMC0_z",
+            "reason": "published",
+            "distance": distance,
+            "degenerate": False,
+            "split": "test",
+        }
+    assert out["PMC3_a"]["reason"] == "unique" and out["PMC3_a"]["split"] == "train"
+    counted = dd.summarize(fig_, leaders, rep, degenerate, (prior_row < 0) & ~follow)
+    assert counted["figures"] == counted["clusters"] == 1
+
+
 @pytest.mark.parametrize(
     ("change", "match"),
     [

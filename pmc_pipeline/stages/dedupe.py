@@ -35,13 +35,14 @@ from distributed import Client, Future, as_completed
 from tqdm.auto import tqdm
 
 from ..cluster import map_tasks, n_worker_processes
-from ..config import Config
+from ..config import CONFIG_FILE, Config
 from ..dedupe import (
     FIGURE_COLUMNS,
     BandIndex,
     DedupeError,
     DedupeParams,
     Figures,
+    article_ids,
     assign_splits,
     band_layout,
     band_pairs,
@@ -55,12 +56,15 @@ from ..dedupe import (
     probe_pairs,
     probe_radius,
     search_set,
+    settle_published,
     summarize,
     unique_edges,
 )
-from ..storage import Store
+from ..storage import Store, part_name
+from .listing import manifest_partitions
 
 CLUSTERS = "dedupe/clusters.parquet"
+REMOVED = "manifest/removed.parquet"
 SUMMARY = "dedupe/summary.json"
 FIGURES = "figures"
 PARTS_PER_TASK = 256  # at most; fewer when that leaves workers idle
@@ -92,13 +96,18 @@ def run_dedupe(config: Config, client: Client, *, force: bool = False) -> dict[s
     parts = store.list(FIGURES, ".parquet")
     if not parts:
         raise DedupeError(f"no figures parts under {store.path(FIGURES)}; run extract first")
-    digest = inputs_digest(parts)
+    earlier = earlier_builds(config)
+    digest = inputs_digest(parts + [b.path(CLUSTERS) for b in earlier])
     if not force and is_fresh(store, parts, digest):
         return {**json.loads(store.read_bytes(SUMMARY)), "skipped": True}
     params = dedupe_params(config)
     radius = probe_radius(params.near_distance, params.bands)
 
-    fig = figures_from_compact(load_hash_columns(client, config, parts))
+    compact = load_hash_columns(client, config, parts)
+    prior = published_figures(client, config, earlier)
+    if prior is not None:
+        compact = pa.concat_tables([compact, prior.select(compact.column_names)])
+    fig = figures_from_compact(compact)
     leaders = exact_leaders(fig.sha)
     degenerate = degenerate_mask(fig, leaders, params)
     rows = search_set(leaders, degenerate)
@@ -109,10 +118,19 @@ def run_dedupe(config: Config, client: Client, *, force: bool = False) -> dict[s
         table["cluster_id"], config.test_fraction, config.val_fraction, config.split_salt
     )
     table = table.append_column("split", split)
+    own = follow = None
+    if prior is not None:
+        prior_row = pc.fill_null(pc.index_in(fig.keys, value_set=prior["key"]), -1)
+        prior_row = prior_row.to_numpy().astype(np.int64)
+        table, follow = settle_published(table, fig, rep, prior_row, prior)
+        own, split = prior_row < 0, table["split"]
 
     summary = {
-        **summarize(fig, leaders, rep, degenerate),
+        **summarize(fig, leaders, rep, degenerate, None if own is None else own & ~follow),
         **search,
+        "figures": len(table),
+        "published_figures": 0 if prior is None else len(prior),
+        "published_duplicates": 0 if follow is None else int(follow.sum()),
         "splits": {v["values"]: v["counts"] for v in pc.value_counts(split).to_pylist()},
         "near_distance": params.near_distance,
         "inputs": len(parts),
@@ -121,6 +139,50 @@ def run_dedupe(config: Config, client: Client, *, force: bool = False) -> dict[s
     store.write_bytes(SUMMARY, (json.dumps(summary, indent=2, sort_keys=True) + "\n").encode())
     store.write_bytes(CLUSTERS, parquet_bytes(table))
     return summary
+
+
+def earlier_builds(config: Config) -> list[Store]:
+    """The builds an incremental build follows (``--previous``, then theirs), newest first."""
+    builds: list[Store] = []
+    seen: set[str] = set()
+    previous = config.previous
+    while previous and previous not in seen:
+        seen.add(previous)
+        build = Store(previous, config.out_endpoint_url)
+        builds.append(build)
+        saved = json.loads(build.read_bytes(CONFIG_FILE)) if build.exists(CONFIG_FILE) else {}
+        previous = saved.get("previous")
+    return builds
+
+
+def build_articles(store: Store) -> list[str]:
+    """PMCIDs a build listed and those it says were removed: they supersede older builds."""
+    rels = [f"manifest/{part_name(p, '.parquet')}" for p in manifest_partitions(store)]
+    if store.exists(REMOVED):
+        rels.append(REMOVED)
+    tables = [store.read_table(rel, columns=["pmcid"]) for rel in rels]
+    return [pmcid for t in tables for pmcid in t["pmcid"].to_pylist()]
+
+
+def published_figures(client: Client, config: Config, earlier: list[Store]) -> pa.Table | None:
+    """Compact hash columns, cluster id, representative and split of every figure the
+    earlier builds published and no later build replaced or removed (None: there are none)."""
+    superseded = build_articles(config.store)
+    tables = []
+    for build in earlier:
+        if not build.exists(CLUSTERS):
+            raise DedupeError(
+                f"earlier build {build.uri} has no {CLUSTERS}: finish it (its dedupe) first"
+            )
+        parts = build.list(FIGURES, ".parquet")
+        if parts:
+            compact = load_hash_columns(client, config.replace(out=build.uri), parts)
+            columns = ["key", "cluster_id", "representative", "split"]
+            joined = compact.join(build.read_table(CLUSTERS, columns=columns), "key")
+            gone = pa.array(np.unique(article_ids(pa.array(superseded, pa.string()))))
+            tables.append(joined.filter(pc.invert(pc.is_in(joined["article"], value_set=gone))))
+        superseded += build_articles(build)
+    return pa.concat_tables(tables).sort_by("key") if tables else None
 
 
 def load_hash_columns(client: Client, config: Config, parts: list[str]) -> pa.Table:

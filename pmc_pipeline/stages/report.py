@@ -167,15 +167,17 @@ def read_clusters(files: BuildFiles, rel: str = "dedupe/clusters.parquet") -> di
         splits: dict[str, dict[str, int]] = {}
         reps, singles = [], 0
         with files.store.open_read(rel) as f:
-            columns = ["key", "representative", "split"]
+            columns = ["key", "representative", "reason", "split"]
             for batch in pq.ParquetFile(f).iter_batches(CLUSTER_BATCH, columns=columns):
                 dup = pc.not_equal(batch.column("key"), batch.column("representative"))
+                published = pc.equal(batch.column("reason"), "published")
                 split = batch.column("split")
                 for s in pc.unique(split).to_pylist():
                     in_split = pc.equal(split, s)
-                    c = splits.setdefault(s, {"figures": 0, "duplicates": 0})
+                    c = splits.setdefault(s, {"figures": 0, "duplicates": 0, "published": 0})
                     c["figures"] += pc.sum(in_split).as_py() or 0
                     c["duplicates"] += pc.sum(pc.and_(in_split, dup)).as_py() or 0
+                    c["published"] += pc.sum(pc.and_(in_split, published)).as_py() or 0
                 reps.append(pc.filter(batch.column("representative"), dup))
                 singles += len(batch) - len(reps[-1])
         sizes = rp.cluster_sizes(pa.chunked_array(reps, pa.string()))
@@ -281,6 +283,7 @@ def run_report(config: Config) -> dict:
     samples = read_samples(files)
     recorded = files.json_if_exists(TIMINGS_JSON)
     inputs["unreadable"] = files.unreadable
+    inputs["keep_duplicates"] = config.keep_duplicates
     result = rp.funnel(inputs)
     build = {"funnel": result, "histograms": histograms}
     if spent := timings(recorded, result["shards"]):
