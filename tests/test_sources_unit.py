@@ -11,6 +11,7 @@ from pmc_pipeline import manifest as mf
 from pmc_pipeline.config import license_filter
 from pmc_pipeline.sources import ObjectRef, SourceError, UnsafePackage
 from pmc_pipeline.sources.base import (
+    article_files,
     is_figure_image,
     parse_metadata,
     parse_version_key,
@@ -116,6 +117,18 @@ def test_an_earlier_verdict_carries_over_only_for_the_same_object():
     assert verdict("PMC4", 1, "d") is None  # a read error is tried again
     assert verdict("PMC5", 1, None) is None  # no ETag to compare: read it
     assert verdict("PMC9", 1, "z") is None  # new
+
+
+def test_gif_thumbnails_beside_a_full_image_are_not_fetched():
+    meta = {
+        "xml_url": "s3://pmc-oa-opendata/PMC1.1/PMC1.1.xml?md5=x",
+        "media_urls": [
+            f"s3://pmc-oa-opendata/PMC1.1/{name}"
+            for name in ("g1.gif", "g1.jpg", "G2.GIF", "g2.tif", "g3.gif", "s1.pdf", "s2.doc")
+        ],
+    }
+    names = [f.name for f in article_files(meta)]
+    assert names == ["PMC1.1.xml", "g1.jpg", "g2.tif", "g3.gif"]  # a GIF alone is the figure
 
 
 def test_partitions_are_fixed_size_in_order():

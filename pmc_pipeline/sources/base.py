@@ -113,8 +113,23 @@ def article_files(meta: dict) -> list[RemoteFile]:
     """The XML plus the figure-image media named in the metadata, in a stable order."""
     files = [url_to_remote(meta["xml_url"])]
     media = [url_to_remote(u) for u in meta.get("media_urls") or []]
-    files.extend(sorted((f for f in media if is_figure_image(f.name)), key=lambda f: f.name))
+    images = [f for f in media if is_figure_image(f.name)]
+    files.extend(sorted(without_thumbnails(images), key=lambda f: f.name))
     return files
+
+
+def without_thumbnails(images: list[RemoteFile]) -> list[RemoteFile]:
+    """Drop each ``.gif`` beside a full image of the same stem (``g001.gif`` by ``g001.jpg``).
+
+    PMC ships a small GIF thumbnail next to every figure; extract never uses one when the
+    full image exists, so fetching it would only double the requests. A GIF alone is kept.
+    """
+
+    def stem(name: str) -> str:
+        return name.rsplit(".", 1)[0].casefold()
+
+    full = {stem(f.name) for f in images if not f.name.lower().endswith(".gif")}
+    return [f for f in images if not (f.name.lower().endswith(".gif") and stem(f.name) in full)]
 
 
 def inventory_rows(csv_gz: bytes) -> Iterator[ObjectRef]:
