@@ -302,6 +302,11 @@ def test_update_leaves_out_duplicates_of_published_figures(
     assert not list((tmp_path / "update" / "shards").rglob("*.tar"))
     assert summary["report"]["ok"]
 
+    quiet = base.replace(out=str(tmp_path / "quiet"), previous=update.out)
+    nothing = build(quiet, dask_client)  # an update with no change is an empty build
+    assert nothing["list"]["articles_kept"] == nothing["dedupe"]["figures"] == 0
+    assert nothing["list"]["metadata_read"] == 0 and nothing["report"]["ok"]
+
     kept = update.replace(keep_duplicates=True)
     run_shard(kept, dask_client)
     assert run_report(kept)["ok"]

@@ -60,10 +60,12 @@ from ..dedupe import (
     summarize,
     unique_edges,
 )
+from ..schema import arrow_schema
 from ..storage import Store, part_name
 from .listing import manifest_partitions
 
 CLUSTERS = "dedupe/clusters.parquet"
+FIGURE_HASH_SCHEMA = pa.schema([arrow_schema("figure").field(name) for name in FIGURE_COLUMNS])
 REMOVED = "manifest/removed.parquet"
 SUMMARY = "dedupe/summary.json"
 FIGURES = "figures"
@@ -94,7 +96,7 @@ def run_dedupe(config: Config, client: Client, *, force: bool = False) -> dict[s
     """Cluster exact and near-duplicate figures; returns the summary (``skipped`` if done)."""
     store = config.store
     parts = store.list(FIGURES, ".parquet")
-    if not parts:
+    if not parts and manifest_partitions(store):
         raise DedupeError(f"no figures parts under {store.path(FIGURES)}; run extract first")
     earlier = earlier_builds(config)
     digest = inputs_digest(parts + [b.path(CLUSTERS) for b in earlier])
@@ -104,7 +106,7 @@ def run_dedupe(config: Config, client: Client, *, force: bool = False) -> dict[s
     radius = probe_radius(params.near_distance, params.bands)
 
     compact = load_hash_columns(client, config, parts)
-    prior = published_figures(client, config, earlier)
+    prior = published_figures(client, config, earlier) if compact.num_rows else None
     if prior is not None:
         compact = pa.concat_tables([compact, prior.select(compact.column_names)])
     fig = figures_from_compact(compact)
@@ -178,7 +180,13 @@ def published_figures(client: Client, config: Config, earlier: list[Store]) -> p
         if parts:
             compact = load_hash_columns(client, config.replace(out=build.uri), parts)
             columns = ["key", "cluster_id", "representative", "split"]
-            joined = compact.join(build.read_table(CLUSTERS, columns=columns), "key")
+            clusters = build.read_table(CLUSTERS, columns=columns)
+            row = pc.index_in(compact["key"], value_set=clusters["key"])
+            compact = compact.filter(pc.is_valid(row))
+            row = row.filter(pc.is_valid(row))
+            joined = compact.append_column("cluster_id", clusters["cluster_id"].take(row))
+            for name in ("representative", "split"):
+                joined = joined.append_column(name, clusters[name].take(row))
             gone = pa.array(np.unique(article_ids(pa.array(superseded, pa.string()))))
             tables.append(joined.filter(pc.invert(pc.is_in(joined["article"], value_set=gone))))
         superseded += build_articles(build)
@@ -187,6 +195,8 @@ def published_figures(client: Client, config: Config, earlier: list[Store]) -> p
 
 def load_hash_columns(client: Client, config: Config, parts: list[str]) -> pa.Table:
     """Compact hash columns of every part, read by Dask tasks over groups of parts."""
+    if not parts:  # nothing listed (an update with no change): an empty table
+        return compact_columns(pa.Table.from_pylist([], schema=FIGURE_HASH_SCHEMA))
     n_tasks = min(
         len(parts), max(4 * n_worker_processes(client), math.ceil(len(parts) / PARTS_PER_TASK))
     )
@@ -334,10 +344,11 @@ def is_fresh(store: Store, parts: list[str], digest: str) -> bool:
     if not (store.exists(CLUSTERS) and store.exists(SUMMARY)):
         return False
     done = store.fs.get_file_info(store.path(CLUSTERS)).mtime
-    selector = pafs.FileSelector(store.path(FIGURES))
+    selector = pafs.FileSelector(store.path(FIGURES), allow_not_found=True)
     newest = max(
-        info.mtime for info in store.fs.get_file_info(selector) if info.path.endswith(".parquet")
+        (i.mtime for i in store.fs.get_file_info(selector) if i.path.endswith(".parquet")),
+        default=done,
     )
-    if done is None or newest is None or done <= newest:
+    if done is None or newest is None or (parts and done <= newest):
         return False
     return json.loads(store.read_bytes(SUMMARY)).get("inputs_digest") == digest

@@ -42,6 +42,9 @@ def shard_paths(split: str, name: str) -> tuple[str, str, str]:
     return f"{base}.tar", f"{base}.parquet", f"{base}_stats.json"
 
 
+_INDEX_SCHEMA = pa.schema([("key", pa.string()), ("partition", pa.int32()), ("row", pa.int32())])
+
+
 def _figure_index(store: Store) -> pa.Table:
     """key, partition, row, split and cluster columns of every figure, in sample order."""
     tables = []
@@ -54,10 +57,11 @@ def _figure_index(store: Store) -> pa.Table:
                     "key": keys,
                     "partition": pa.array([p] * len(keys), pa.int32()),
                     "row": pa.array(range(len(keys)), pa.int32()),
-                }
+                },
+                schema=_INDEX_SCHEMA,
             )
         )
-    figures = pa.concat_tables(tables)
+    figures = pa.concat_tables(tables) if tables else _INDEX_SCHEMA.empty_table()
     clusters = store.read_table(CLUSTERS, columns=[*CLUSTER_COLUMNS, "split"])
     joined = figures.join(clusters, "key", join_type="left outer")
     return joined.sort_by([("partition", "ascending"), ("row", "ascending")])
