@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import tarfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import IO
+
+import numpy as np
 
 from .dedupe import SPLITS
 from .tarball import add_member
@@ -25,37 +27,120 @@ def shard_name(index: int) -> str:
     return f"{index:05d}"
 
 
-# One sample of a plan: kind ("figure" | "panel"), its partition and row (in figures/ or
-# panels/), the parent figure's partition and row, the figure's cluster record, and how
-# many dropped duplicates this sample stands for.
-PlanItem = tuple[str, int, int, int, int, dict, int]
+FIGURE, PANEL = 0, 1  # sample kinds in a plan
 
 
-@dataclass
+@dataclass(frozen=True)
 class ShardPlan:
-    """Which samples go into one shard, in order."""
+    """One shard: its split and number, the figures partitions its samples come from (a
+    shard is its pieces joined in this order), and the duplicates its samples stand for."""
 
     split: str
     index: int
-    items: list[PlanItem] = field(default_factory=list)
+    partitions: tuple[int, ...]
+    samples: int
+    duplicates_dropped: int
 
     @property
     def name(self) -> str:
         return shard_name(self.index)
 
+
+@dataclass(frozen=True)
+class Run:
+    """The samples one shard takes from one figures partition, in order: each one's kind,
+    its row in the figures part (a figure) or the panels part (a panel), and its figure's
+    row. Small arrays: the whole plan of a PMC-scale build stays a few bytes per sample."""
+
+    split: str
+    index: int
+    kind: np.ndarray  # int8: FIGURE or PANEL
+    row: np.ndarray  # int32
+    parent: np.ndarray  # int32
+
     @property
-    def duplicates_dropped(self) -> int:
-        return sum(item[6] for item in self.items)
+    def name(self) -> str:
+        return shard_name(self.index)
 
 
-def plan_shards(entries: dict[str, list[PlanItem]], samples_per_shard: int) -> list[ShardPlan]:
-    """Cut each split's ordered entries into shards of ``samples_per_shard`` samples."""
-    plans = []
-    for split in SPLITS:
-        items = entries.get(split, [])
-        for i in range(0, len(items), samples_per_shard):
-            plans.append(ShardPlan(split, i // samples_per_shard, items[i : i + samples_per_shard]))
-    return plans
+@dataclass(frozen=True)
+class Samples:
+    """The samples of a build in shard order, as parallel arrays (see :func:`sample_order`)."""
+
+    split: np.ndarray  # int8 index into SPLITS
+    partition: np.ndarray  # int32: the figures partition
+    kind: np.ndarray  # int8
+    row: np.ndarray  # int32: row in figures/ or panels/ part
+    parent: np.ndarray  # int32: the figure's row in its figures part
+    charged: np.ndarray  # int64: dropped duplicates the sample stands for
+
+
+def sample_order(
+    partition: np.ndarray,
+    row: np.ndarray,
+    split: np.ndarray,
+    keep: np.ndarray,
+    charged: np.ndarray,
+    panel_parent: np.ndarray,
+    panel_row: np.ndarray,
+    panels: str,
+) -> Samples:
+    """Order the samples: by figure (partition, row), the figure first, then its panels.
+
+    Figure arrays are in (partition, row) order; ``keep`` says which figures are written
+    (with their panels), ``charged`` how many dropped duplicates each stands for (counted
+    on its first sample). ``panel_parent`` is the figure index of each panel (-1: none);
+    ``panels`` is "off", "add" or "only".
+    """
+    fig_idx = np.flatnonzero(keep) if panels != "only" else np.empty(0, dtype=np.int64)
+    pan = np.flatnonzero(panel_parent >= 0) if panels != "off" else np.empty(0, dtype=np.int64)
+    pan = pan[keep[panel_parent[pan]]]
+    fig = np.concatenate([fig_idx, panel_parent[pan]]).astype(np.int64)
+    kind = np.concatenate([np.full(len(fig_idx), FIGURE), np.full(len(pan), PANEL)])
+    item_row = np.concatenate([row[fig_idx], panel_row[pan]]).astype(np.int32)
+    order = np.lexsort((item_row, kind, fig))
+    fig, kind, item_row = fig[order], kind[order].astype(np.int8), item_row[order]
+    first = np.ones(len(fig), dtype=bool)
+    first[1:] = fig[1:] != fig[:-1]
+    by_split = np.argsort(split[fig], kind="stable")  # SPLITS order, sample order within
+    fig, kind, item_row, first = fig[by_split], kind[by_split], item_row[by_split], first[by_split]
+    return Samples(
+        split=split[fig].astype(np.int8),
+        partition=partition[fig].astype(np.int32),
+        kind=kind,
+        row=item_row,
+        parent=row[fig].astype(np.int32),
+        charged=np.where(first, charged[fig], 0).astype(np.int64),
+    )
+
+
+def plan_shards(samples: Samples, samples_per_shard: int) -> tuple[list[ShardPlan], list[Run]]:
+    """Cut each split into shards of ``samples_per_shard``; each shard into its runs per
+    figures partition (shards in SPLITS order, then number; runs in partition order)."""
+    plans: list[ShardPlan] = []
+    runs: list[Run] = []
+    for code, split in enumerate(SPLITS):
+        at = np.flatnonzero(samples.split == code)
+        for index, lo in enumerate(range(0, len(at), samples_per_shard)):
+            take = at[lo : lo + samples_per_shard]
+            part = samples.partition[take]
+            starts = np.flatnonzero(np.r_[True, part[1:] != part[:-1]])
+            bounds = [*starts.tolist(), len(take)]
+            for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+                rows = take[a:b]
+                runs.append(
+                    Run(split, index, samples.kind[rows], samples.row[rows], samples.parent[rows])
+                )
+            plans.append(
+                ShardPlan(
+                    split,
+                    index,
+                    tuple(part[starts].tolist()),
+                    len(take),
+                    int(samples.charged[take].sum()),
+                )
+            )
+    return plans, runs
 
 
 def hex64(value: int) -> str:
