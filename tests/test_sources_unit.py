@@ -132,10 +132,8 @@ def test_gif_thumbnails_beside_a_full_image_are_not_fetched():
 
 
 def test_partitions_are_fixed_size_in_order():
-    rows = [{"pmcid": f"PMC{i}"} for i in range(7)]
-    parts = mf.assign_partitions(rows, 3)
-    assert [len(p) for p in parts] == [3, 3, 1]
-    assert rows[6]["partition"] == 2
+    assert mf.partition_ids(7, 3).tolist() == [0, 0, 0, 1, 1, 1, 2]
+    assert mf.partition_ids(0, 3).tolist() == []
 
 
 def test_retries_then_success_and_give_up():

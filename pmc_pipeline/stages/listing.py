@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import json
 import logging
-from collections import Counter
+import math
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from tqdm.auto import tqdm
 
 from .. import manifest as mf
@@ -50,9 +52,36 @@ def source_from_config(config: Config) -> Source:
     )
 
 
-def read_metadata_chunk(config: Config, refs: list[ObjectRef]) -> list[tuple[dict | None, str]]:
-    """Dask task: metadata for each ref, or (None, error message); order preserved."""
+@dataclass(frozen=True)
+class Verdicts:
+    """What one task decided about its chunk of metadata objects, compactly: the driver of a
+    full listing (~9M objects) never holds the metadata itself."""
+
+    kept: pa.Table  # manifest rows, in PMCID order
+    excluded: pa.Table  # excluded rows, in PMCID order
+    errors: list[tuple[str, str]]  # (metadata key, message) of unreadable objects
+    gone: dict[str, str]  # of the earlier build's articles: retracted / no longer OA
+
+
+def list_filters(config: Config) -> mf.Filters:
+    """The Config fields that decide which articles a build keeps."""
+    allowed = license_filter(config.licenses)
+    return mf.Filters(
+        licenses=frozenset(allowed) if allowed is not None else None,
+        include_manuscripts=config.include_manuscripts,
+        include_ocr=config.include_ocr,
+    )
+
+
+def judge_chunk(config: Config, work: tuple[list[ObjectRef], dict[str, tuple] | None]) -> Verdicts:
+    """Dask task: read a chunk's metadata and judge each article (kept, or why not).
+
+    ``work`` is the refs and, for an incremental build, what the earlier build kept of
+    these PMCIDs: an article it has in the same version and ETag is "unchanged".
+    """
+    refs, before = work
     source = source_from_config(config)
+    filters = list_filters(config)
 
     def read(ref: ObjectRef) -> tuple[dict | None, str]:
         try:
@@ -61,7 +90,37 @@ def read_metadata_chunk(config: Config, refs: list[ObjectRef]) -> list[tuple[dic
             return None, str(exc)
 
     with ThreadPoolExecutor(max(1, config.concurrency)) as pool:
-        return list(pool.map(read, refs))
+        results = list(pool.map(read, refs))
+    kept: list[dict] = []
+    left_out: list[ObjectRef] = []
+    reasons: list[str] = []
+    details: list[str] = []
+    errors: list[tuple[str, str]] = []
+    gone: dict[str, str] = {}
+    for ref, (meta, problem) in zip(refs, results, strict=True):
+        reason, detail = None, ""
+        if meta is None:
+            errors.append((ref.key, problem))
+            reason, detail = "metadata_error", problem
+        else:
+            if before is not None and ref.pmcid in before and (flag := mf.removal_flag(meta)):
+                gone[ref.pmcid] = flag
+            reason = mf.exclusion_reason(meta, filters)
+            if reason is None:
+                row = mf.manifest_row(meta, ref)
+                if before is None or mf.changed_since(row, before):
+                    kept.append(row)
+                    continue
+                reason = "unchanged"
+        left_out.append(ref)
+        reasons.append(reason)
+        details.append(detail)
+    return Verdicts(
+        pa.Table.from_pylist(kept, schema=mf.MANIFEST_SCHEMA),
+        mf.excluded_table(left_out, reasons, details),
+        errors,
+        gone,
+    )
 
 
 def load_pmcids(path: str) -> set[str]:
@@ -121,75 +180,81 @@ def run_list(config: Config, client, *, force: bool = False) -> dict:
 
     listed_versions = len(latest)
     task_config = share_rate(config, client)
-    filters = mf.Filters(
-        licenses=frozenset(a) if (a := license_filter(config.licenses)) is not None else None,
-        include_manuscripts=config.include_manuscripts,
-        include_ocr=config.include_ocr,
-    )
     previous = previous_state(config.previous, config.out_endpoint_url) if config.previous else None
     errors = ErrorLog("list", 0)
-    kept, excluded, seen = [], [], {}
+    kept: list[pa.Table] = []
+    excluded: list[pa.Table] = []
+    gone: dict[str, str] = {}
     if previous and same_filters(config, config.previous, config.out_endpoint_url):
         # An update changes a few thousand of ~9M objects and the listing's ETags say
         # which: the rest keep their verdict unread (a GET each: hours at --rps).
-        to_read = []
-        for ref in latest:
-            reason = mf.carried_verdict(ref, previous)
-            if reason is None:
-                to_read.append(ref)
-            else:
-                excluded.append(mf.excluded_row(ref, reason))
-        latest = to_read
+        verdicts = [mf.carried_verdict(ref, previous) for ref in latest]
+        carried = [(ref, v) for ref, v in zip(latest, verdicts, strict=True) if v is not None]
+        excluded.append(mf.excluded_table([r for r, _ in carried], [v for _, v in carried]))
+        latest = [ref for ref, v in zip(latest, verdicts, strict=True) if v is None]
 
     def enough() -> bool:
-        return config.limit is not None and len(kept) >= config.limit
+        return config.limit is not None and sum(t.num_rows for t in kept) >= config.limit
 
     read = 0
-    for chunk_refs, results in _read_in_waves(client, task_config, latest, enough):
+    before = previous.kept if previous else None
+    for chunk_refs, verdict in _read_in_waves(client, task_config, latest, before, enough):
         read += len(chunk_refs)
-        for ref, (meta, problem) in zip(chunk_refs, results, strict=True):
-            if meta is None:
-                errors.add(ref.key, problem, "MetadataError")
-                excluded.append(mf.excluded_row(ref, "metadata_error", problem))
-                continue
-            seen[ref.pmcid] = meta
-            reason = mf.exclusion_reason(meta, filters)
-            if reason:
-                excluded.append(mf.excluded_row(ref, reason))
-                continue
-            row = mf.manifest_row(meta, ref)
-            if previous and not mf.changed_since(row, previous.kept):
-                excluded.append(mf.excluded_row(ref, "unchanged"))
-                continue
-            kept.append(row)
-    if config.limit is not None and len(kept) > config.limit:
-        for row in kept[config.limit :]:
-            ref = ObjectRef(row["metadata_key"], row["metadata_etag"], row["pmcid"], row["version"])
-            excluded.append(mf.excluded_row(ref, "beyond_limit"))
-        kept = kept[: config.limit]
+        for key, message in verdict.errors:
+            errors.add(key, message, "MetadataError")
+        kept.append(verdict.kept)
+        excluded.append(verdict.excluded)
+        gone.update(verdict.gone)
+    manifest = pa.concat_tables([mf.MANIFEST_SCHEMA.empty_table(), *kept]).combine_chunks()
+    if config.limit is not None and manifest.num_rows > config.limit:
+        beyond = manifest.slice(config.limit).to_pydict()
+        refs = [
+            ObjectRef(*fields)
+            for fields in zip(
+                beyond["metadata_key"],
+                beyond["metadata_etag"],
+                beyond["pmcid"],
+                beyond["version"],
+                strict=True,
+            )
+        ]
+        excluded.append(mf.excluded_table(refs, ["beyond_limit"] * len(refs)))
+        manifest = manifest.slice(0, config.limit)
+    left_out = pa.concat_tables([mf.EXCLUDED_SCHEMA.empty_table(), *excluded]).combine_chunks()
 
-    removed = _removed(previous.kept, seen, listed_pmcids) if previous else []
-    parts = mf.assign_partitions(kept, config.partition_size)
+    removed = _removed(previous.kept, gone, listed_pmcids) if previous else []
     for rel in store.list("manifest", ".parquet"):
         store.remove(rel)  # a list rerun with --force must not leave stale partitions
-    for p, part in enumerate(parts):
-        store.write_table(f"manifest/{part_name(p, '.parquet')}", _table(part, mf.MANIFEST_SCHEMA))
-    store.write_table("manifest/excluded.parquet", _table(excluded, mf.EXCLUDED_SCHEMA))
+    parts = _write_partitions(store, manifest, config.partition_size)
+    store.write_table("manifest/excluded.parquet", left_out)
     if config.previous:
         store.write_table("manifest/removed.parquet", _table(removed, mf.REMOVED_SCHEMA))
     store.write_table(f"errors/list/{part_name(0, '.parquet')}", errors.table())
+    reasons = pc.value_counts(left_out["reason"]).to_pylist()
     summary = {
         "versions_listed": listed_versions + superseded,
         "metadata_read": read,
         "superseded_versions": superseded,
-        "articles_listed": len(kept) + len(excluded),
-        "articles_kept": len(kept),
-        "excluded": dict(sorted(Counter(r["reason"] for r in excluded).items())),
+        "articles_listed": manifest.num_rows + left_out.num_rows,
+        "articles_kept": manifest.num_rows,
+        "excluded": dict(sorted((r["values"], r["counts"]) for r in reasons)),
         "removed": len(removed),
-        "partitions": len(parts),
+        "partitions": parts,
     }
     store.write_bytes(SUCCESS, json.dumps(summary, indent=2, sort_keys=True).encode())
     return summary
+
+
+def _write_partitions(store: Store, manifest: pa.Table, size: int) -> int:
+    """Fixed-size partitions in PMCID order, each row carrying its partition id."""
+    parts = math.ceil(manifest.num_rows / size)
+    ids = pa.array(mf.partition_ids(manifest.num_rows, size))
+    manifest = manifest.set_column(
+        manifest.schema.get_field_index("partition"), mf.MANIFEST_SCHEMA.field("partition"), ids
+    )
+    for p in range(parts):
+        store.write_table(f"manifest/{part_name(p, '.parquet')}", manifest.slice(p * size, size))
+    return parts
 
 
 def _enumerate(source: Source, config: Config) -> Iterator[ObjectRef]:
@@ -200,8 +265,14 @@ def _enumerate(source: Source, config: Config) -> Iterator[ObjectRef]:
             bar.update(1)
 
 
-def _read_in_waves(client, config: Config, latest: list[ObjectRef], enough: Callable[[], bool]):
-    """Yield (refs, metadata results) per chunk, in PMCID order, until ``enough()``.
+def _read_in_waves(
+    client,
+    config: Config,
+    latest: list[ObjectRef],
+    before: dict[str, tuple] | None,
+    enough: Callable[[], bool],
+):
+    """Yield (refs, verdicts) per chunk, in PMCID order, until ``enough()``.
 
     Without a limit every chunk is one wave. With one, chunks are small and waves grow
     geometrically, so a small ``--limit`` reads a few hundred metadata objects, not the bucket.
@@ -212,23 +283,27 @@ def _read_in_waves(client, config: Config, latest: list[ObjectRef], enough: Call
     start = 0
     while start < len(chunks) and not enough():
         batch = chunks[start : start + wave]
-        results = map_tasks(client, read_metadata_chunk, config, batch, desc="read metadata")
+        work = [(refs, _known(refs, before)) for refs in batch]
+        results = map_tasks(client, judge_chunk, config, work, desc="read metadata")
         yield from zip(batch, results, strict=True)
         start += wave
         wave *= 2
 
 
-def _removed(previous: dict, seen: dict[str, dict], listed: set[str]) -> list[dict]:
+def _known(refs: list[ObjectRef], before: dict[str, tuple] | None) -> dict[str, tuple] | None:
+    """What the earlier build kept of these refs' PMCIDs (None: not an incremental build)."""
+    if before is None:
+        return None
+    return {r.pmcid: before[r.pmcid] for r in refs if r.pmcid in before}
+
+
+def _removed(previous: dict, gone: dict[str, str], listed: set[str]) -> list[dict]:
     """Articles an earlier build kept that are now gone, retracted or no longer OA."""
     rows = []
     for pmcid, (version, _etag) in sorted(previous.items(), key=lambda kv: mf.pmcid_number(kv[0])):
-        meta = seen.get(pmcid)
-        if pmcid not in listed:
-            rows.append({"pmcid": pmcid, "version": version, "reason": "withdrawn"})
-        elif meta is not None and meta.get("is_retracted"):
-            rows.append({"pmcid": pmcid, "version": version, "reason": "retracted"})
-        elif meta is not None and not meta.get("is_pmc_openaccess"):
-            rows.append({"pmcid": pmcid, "version": version, "reason": "not_open_access"})
+        reason = "withdrawn" if pmcid not in listed else gone.get(pmcid)
+        if reason:
+            rows.append({"pmcid": pmcid, "version": version, "reason": reason})
     return rows
 
 
