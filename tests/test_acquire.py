@@ -223,6 +223,20 @@ def test_legacy_mirror_is_read_safely(dask_client, legacy_mirror_dir, corpus_dir
     assert not (tmp_path / "escape.txt").exists() and not (out / "escape.txt").exists()
 
 
+def test_missing_xml_url_is_an_error_only_for_an_article_to_keep(dask_client, tmp_path):
+    folder = tmp_path / "bucket" / "metadata"
+    folder.mkdir(parents=True)
+    record = {"version": 1, "is_pmc_openaccess": True, "license_code": "CC BY"}
+    (folder / "PMC1.1.json").write_text(json.dumps({**record, "pmcid": "PMC1"}))
+    closed = {**record, "pmcid": "PMC2", "is_pmc_openaccess": False}
+    (folder / "PMC2.1.json").write_text(json.dumps(closed))
+    config = Config(out=str(tmp_path / "o"), source=str(tmp_path / "bucket"), progress=False)
+    summary = run_list(config, dask_client)
+    assert summary["excluded"] == {"metadata_error": 1, "not_open_access": 1}
+    [error] = error_rows(tmp_path / "o", "list")
+    assert error["id"] == "metadata/PMC1.1.json" and "xml_url" in error["message"]
+
+
 def test_incremental_build_keeps_only_changes(dask_client, corpus_bucket_dir, tmp_path):
     src = tmp_path / "bucket"
     shutil.copytree(corpus_bucket_dir, src)

@@ -97,15 +97,17 @@ def is_figure_image(name: str) -> bool:
 
 
 def parse_metadata(data: bytes, key: str) -> dict:
-    """Decode one metadata JSON and check the fields the pipeline relies on."""
+    """Decode one metadata JSON and check the field every article needs (``pmcid``).
+
+    ``xml_url`` is checked by ``list`` for the articles it keeps only: a withdrawn or
+    non-OA record without one is still excluded for what it is, not as an error.
+    """
     try:
         meta = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise MetadataError(f"{key}: metadata is not valid JSON ({exc})") from exc
     if not isinstance(meta, dict) or not meta.get("pmcid"):
         raise MetadataError(f"{key}: metadata JSON has no 'pmcid' field")
-    if not meta.get("xml_url"):
-        raise MetadataError(f"{key}: metadata JSON has no 'xml_url' field")
     return meta
 
 

@@ -99,19 +99,21 @@ def judge_chunk(config: Config, work: tuple[list[ObjectRef], dict[str, tuple] | 
     gone: dict[str, str] = {}
     for ref, (meta, problem) in zip(refs, results, strict=True):
         reason, detail = None, ""
-        if meta is None:
-            errors.append((ref.key, problem))
-            reason, detail = "metadata_error", problem
-        else:
+        if meta is not None:
             if before is not None and ref.pmcid in before and (flag := mf.removal_flag(meta)):
                 gone[ref.pmcid] = flag
             reason = mf.exclusion_reason(meta, filters)
-            if reason is None:
-                row = mf.manifest_row(meta, ref)
-                if before is None or mf.changed_since(row, before):
-                    kept.append(row)
-                    continue
-                reason = "unchanged"
+            if reason is None and not meta.get("xml_url"):  # only a kept article needs one
+                meta, problem = None, f"{ref.key}: metadata JSON has no 'xml_url' field"
+        if meta is None:
+            errors.append((ref.key, problem))
+            reason, detail = "metadata_error", problem
+        elif reason is None:
+            row = mf.manifest_row(meta, ref)
+            if before is None or mf.changed_since(row, before):
+                kept.append(row)
+                continue
+            reason = "unchanged"
         left_out.append(ref)
         reasons.append(reason)
         details.append(detail)
