@@ -19,6 +19,7 @@ from pathlib import Path
 
 from pmc_pipeline.config import Config
 from pmc_pipeline.errors import ErrorLog
+from pmc_pipeline.images import fit_size
 from pmc_pipeline.jats import resolve_href
 from pmc_pipeline.stages.extract import figure_rows
 
@@ -101,9 +102,8 @@ def run_floor(articles: list[dict[str, bytes]], images: list[list[str]]) -> int:
         for name in names:
             im = Image.open(io.BytesIO(files[name]))
             w, h = im.size
-            scale = min(1.0, 1024 / max(w, h))
-            target = (max(1, round(w * scale)), max(1, round(h * scale)))
-            if im.format == "JPEG" and im.mode == "RGB" and scale == 1.0:
+            target = fit_size(w, h, 1024)
+            if im.format == "JPEG" and im.mode == "RGB" and target == (w, h):
                 im.draft("L", (w // 8, h // 8))
                 im.load()
             else:

@@ -153,7 +153,7 @@ def normalise_image(
         )
     fmt = im.format or "unknown"
     orientation = _orientation(im)
-    target = _fit(orig_w, orig_h, max_side)
+    target = fit_size(orig_w, orig_h, max_side)
     keep = target == (orig_w, orig_h) and orientation == 1 and _is_plain_rgb_jpeg(im, data)
     if keep:
         # The bytes are kept, so only the hashes need pixels: let libjpeg decode a small
@@ -273,7 +273,7 @@ def _load(im: ImageFile.ImageFile) -> None:
         raise ImageUnreadableError(f"cannot decode {im.format} image: {exc}") from exc
 
 
-def _fit(w: int, h: int, max_side: int) -> tuple[int, int]:
+def fit_size(w: int, h: int, max_side: int) -> tuple[int, int]:
     """Size with the longer side at most ``max_side``, aspect ratio kept."""
     longest = max(w, h)
     if longest <= max_side:

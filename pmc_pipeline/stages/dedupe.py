@@ -61,8 +61,8 @@ from ..dedupe import (
     unique_edges,
 )
 from ..schema import arrow_schema
-from ..storage import Store, part_name
-from .listing import manifest_partitions
+from ..storage import Store
+from .listing import manifest_partitions, read_manifest
 
 CLUSTERS = "dedupe/clusters.parquet"
 FIGURE_HASH_SCHEMA = pa.schema([arrow_schema("figure").field(name) for name in FIGURE_COLUMNS])
@@ -157,13 +157,13 @@ def earlier_builds(config: Config) -> list[Store]:
     return builds
 
 
-def build_articles(store: Store) -> list[str]:
-    """PMCIDs a build listed and those it says were removed: they supersede older builds."""
-    rels = [f"manifest/{part_name(p, '.parquet')}" for p in manifest_partitions(store)]
+def build_articles(store: Store) -> np.ndarray:
+    """Article ids (``dedupe.article_ids``) a build listed and those it says were removed:
+    they supersede the same articles in older builds."""
+    pmcids = [read_manifest(store, ["pmcid"])["pmcid"]]
     if store.exists(REMOVED):
-        rels.append(REMOVED)
-    tables = [store.read_table(rel, columns=["pmcid"]) for rel in rels]
-    return [pmcid for t in tables for pmcid in t["pmcid"].to_pylist()]
+        pmcids.append(store.read_table(REMOVED, columns=["pmcid"])["pmcid"])
+    return np.unique(article_ids(pa.chunked_array(pmcids, pa.string())))
 
 
 def published_figures(client: Client, config: Config, earlier: list[Store]) -> pa.Table | None:
@@ -187,9 +187,9 @@ def published_figures(client: Client, config: Config, earlier: list[Store]) -> p
             joined = compact.append_column("cluster_id", clusters["cluster_id"].take(row))
             for name in ("representative", "split"):
                 joined = joined.append_column(name, clusters[name].take(row))
-            gone = pa.array(np.unique(article_ids(pa.array(superseded, pa.string()))))
-            tables.append(joined.filter(pc.invert(pc.is_in(joined["article"], value_set=gone))))
-        superseded += build_articles(build)
+            gone = pc.is_in(joined["article"], value_set=pa.array(superseded))
+            tables.append(joined.filter(pc.invert(gone)))
+        superseded = np.union1d(superseded, build_articles(build))
     return pa.concat_tables(tables).sort_by("key") if tables else None
 
 

@@ -24,7 +24,7 @@ from ..keys import sample_key
 from ..schema import arrow_schema
 from ..storage import Store, part_name, partition_of
 from .fetch import bundle_path
-from .listing import manifest_partitions
+from .listing import manifest_partitions, manifest_path
 
 
 def figures_path(partition: int) -> str:
@@ -173,7 +173,7 @@ def extract_partition(config: Config, partition: int) -> dict:
 
 
 def _manifest_by_folder(store: Store, partition: int) -> dict[str, dict]:
-    rows = store.read_table(f"manifest/{part_name(partition, '.parquet')}").to_pylist()
+    rows = store.read_table(manifest_path(partition)).to_pylist()
     return {f"{r['pmcid']}.{r['version']}": r for r in rows}
 
 

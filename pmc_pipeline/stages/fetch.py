@@ -22,7 +22,7 @@ from ..errors import ErrorLog
 from ..sources import FetchedArticle, SourceError
 from ..storage import part_name
 from ..tarball import add_member
-from .listing import manifest_partitions, source_from_config
+from .listing import manifest_partitions, manifest_path, source_from_config
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -87,7 +87,7 @@ def fetch_partition(config: Config, partition: int) -> dict:
     target = bundle_path(partition)
     if store.exists(target):
         return {"partition": partition, "skipped": True}
-    rows = store.read_table(f"manifest/{part_name(partition, '.parquet')}").to_pylist()
+    rows = store.read_table(manifest_path(partition)).to_pylist()
     source = source_from_config(config)
     errors = ErrorLog("fetch", partition)
     workers = max(1, config.concurrency)

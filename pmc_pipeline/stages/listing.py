@@ -138,10 +138,7 @@ def load_pmcids(path: str) -> set[str]:
 def previous_state(previous_out: str, endpoint_url: str | None) -> mf.PreviousBuild:
     """What an earlier build kept and left out (see :class:`manifest.PreviousBuild`)."""
     store = Store(previous_out, endpoint_url)
-    rows: list[dict] = []
-    for p in manifest_partitions(store):
-        rel = f"manifest/{part_name(p, '.parquet')}"
-        rows += store.read_table(rel, columns=["pmcid", "version", "metadata_etag"]).to_pylist()
+    rows = read_manifest(store, ["pmcid", "version", "metadata_etag"]).to_pylist()
     excluded: list[dict] = []
     if store.exists("manifest/excluded.parquet"):
         excluded = store.read_table("manifest/excluded.parquet").to_pylist()
@@ -160,6 +157,18 @@ def same_filters(config: Config, previous_out: str, endpoint_url: str | None) ->
     before = json.loads(store.read_bytes(CONFIG_FILE))
     now = json.loads(config.to_json())
     return all(before.get(name) == now.get(name) for name in FILTER_FIELDS)
+
+
+def manifest_path(partition: int) -> str:
+    return f"manifest/{part_name(partition, '.parquet')}"
+
+
+def read_manifest(store: Store, columns: list[str]) -> pa.Table:
+    """``columns`` of every manifest partition of a build, in partition order."""
+    tables = [
+        store.read_table(manifest_path(p), columns=columns) for p in manifest_partitions(store)
+    ]
+    return pa.concat_tables(tables) if tables else mf.MANIFEST_SCHEMA.empty_table().select(columns)
 
 
 def manifest_partitions(store: Store) -> list[int]:
@@ -255,7 +264,7 @@ def _write_partitions(store: Store, manifest: pa.Table, size: int) -> int:
         manifest.schema.get_field_index("partition"), mf.MANIFEST_SCHEMA.field("partition"), ids
     )
     for p in range(parts):
-        store.write_table(f"manifest/{part_name(p, '.parquet')}", manifest.slice(p * size, size))
+        store.write_table(manifest_path(p), manifest.slice(p * size, size))
     return parts
 
 
