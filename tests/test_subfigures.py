@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from pmc_pipeline import subfigures
+from pmc_pipeline.subfigures import layout, work
 from pmc_pipeline.images import ImageUnreadableError, dhash64, hash_thumbnail, phash64
 from pmc_pipeline.keys import InvalidKeyError
 from pmc_pipeline.subfigures import (
@@ -227,12 +227,12 @@ def test_blank_lines_and_runs_match_plain_computation(seed):
         sub[row] = 250
         sub[row, : 8 * dips] = 240
     for axis in (0, 1):
-        fast, plain = subfigures._blank_level(sub, axis), _plain_blank_level(sub, axis)
+        fast, plain = work._blank_level(sub, axis), _plain_blank_level(sub, axis)
         assert np.array_equal(fast[0], plain[0]) and np.array_equal(fast[1], plain[1])
     mask = rng.random((40, 70)) < 0.8
     for axis in (0, 1):
         longest = _plain_longest_runs(mask, axis).max()
-        runs = subfigures._Runs(mask)
+        runs = work.Runs(mask)
         for length in (longest + 1, longest, longest - 3, 60, 5):  # asked in any order
             assert runs.has(length, axis) == (longest >= length)
 
@@ -242,26 +242,26 @@ def test_small_helpers_match_numpy():
     a = rng.integers(0, 256, (30, 40), dtype=np.uint8)
     for value in (0, 10, 16, 17, 128, 238, 239, 255):
         expected = np.abs(a.astype(np.int16) - value) > 16
-        assert np.array_equal(subfigures._unlike(a, value, 16), expected)
+        assert np.array_equal(work.unlike(a, value, 16), expected)
     for n in (7, 8, 63, 64):
         values = rng.integers(0, 256, n).astype(np.uint8)
-        assert subfigures._median(values) == np.median(values)
-        assert subfigures._median(values / 7.0) == np.median(values / 7.0)
+        assert work.median(values) == np.median(values)
+        assert work.median(values / 7.0) == np.median(values / 7.0)
     mask = a > 100
-    assert subfigures._share(mask) == mask.mean()
-    assert np.array_equal(subfigures._share(mask, 0), mask.mean(axis=0))
+    assert work.share(mask) == mask.mean()
+    assert np.array_equal(work.share(mask, 0), mask.mean(axis=0))
 
 
 def _panels_without_shortcuts(monkeypatch, images) -> list:
     """find_panels with no size pruning before merging and every line measured afresh."""
 
-    def measured(work, region, axis):
+    def measured(w, region, axis):
         x0, y0, x1, y1 = region
-        return subfigures._blank_level(work.a[y0:y1, x0:x1], axis)
+        return work._blank_level(w.a[y0:y1, x0:x1], axis)
 
     with monkeypatch.context() as m:
-        m.setattr(subfigures, "_may_split", lambda work, pieces: True)
-        m.setattr(subfigures._Work, "blank_level", measured)
+        m.setattr(layout, "may_split", lambda w, pieces: True)
+        m.setattr(work.Work, "blank_level", measured)
         return [find_panels(im) for im in images]
 
 

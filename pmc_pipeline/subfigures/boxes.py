@@ -1,0 +1,62 @@
+"""Boxes of panels: the geometry every part of the splitter shares, and reading order."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in pixels, x1/y1 exclusive
+
+
+Span = tuple[int, int]  # [start, end) of lines along one axis
+
+
+def area(b: Box) -> int:
+    return (b[2] - b[0]) * (b[3] - b[1])
+
+
+def gap(a: Box, b: Box) -> int:
+    dx = max(0, max(a[0], b[0]) - min(a[2], b[2]))
+    dy = max(0, max(a[1], b[1]) - min(a[3], b[3]))
+    return max(dx, dy)
+
+
+def any_overlap(boxes: Sequence[Box]) -> bool:
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            if min(a[2], b[2]) > max(a[0], b[0]) and min(a[3], b[3]) > max(a[1], b[1]):
+                return True
+    return False
+
+
+def bounds(boxes: Sequence[Box]) -> Box:
+    return (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
+
+
+def reading_order(boxes: list[Box]) -> list[Box]:
+    """Rows top to bottom, left to right within a row.
+
+    A box joins the current row when its top lies above the bottom of every box in it, so
+    a tall panel beside two stacked ones reads tall, upper, lower.
+    """
+    rows: list[list[Box]] = []
+    for b in sorted(boxes, key=lambda b: (b[1], b[0])):
+        if rows and b[1] < min(r[3] for r in rows[-1]):
+            rows[-1].append(b)
+        else:
+            rows.append([b])
+    return [b for row in rows for b in sorted(row, key=lambda b: (b[0], b[1]))]
+
+
+@dataclass(frozen=True)
+class PanelResult:
+    """Panels of one figure in reading order; one box (the whole image) when not split."""
+
+    boxes: list[Box]
+    confident: bool
+    reason: str

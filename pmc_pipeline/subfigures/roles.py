@@ -1,0 +1,142 @@
+"""Region roles: which pieces of a figure can be panels, and which only annotate one.
+
+Why: a legend, a row of tick labels, a title, a colour bar or a lone panel letter cut off by a
+gutter is not a panel: paired with a caption it teaches a model something false. A panel is
+large enough, not a thin strip, and has structure (an axis, a frame, a photograph, a drawing)
+that text alone has not.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+from .boxes import Box, bounds
+from .work import Runs, Work, gutter_pieces, trim
+
+_MIN_SIDE_FRAC = 0.08  # a panel spans at least this fraction of the figure's width and height
+
+
+_MIN_SIDE_PX = 24  # ... and at least this many work pixels on each side
+
+
+_MIN_AREA_FRAC = 0.015
+
+
+_MAX_ASPECT = 8.0  # titles, colour bars and axis labels are longer and thinner than this
+
+
+# A panel has structure, which text alone (titles, legends, labels) has not: an unbroken run
+_STRUCTURE = 0.5  # of content this long (of the panel's width or height), or this long
+
+
+_STRUCTURE_FIG = 0.2  # (of the figure's), for rows of several panels: an axis, a frame ...
+
+
+_SPANNING = 0.9  # (a run across this much of a panel is never text; a shorter one may be a
+
+
+_LABEL_ASPECT = 4.0  # row of bold rotated words: strips thinner than this cut by gutters),
+
+
+_BLOB_MIN = 20  # or a connected blob at least this big (figure px) both ways and
+
+
+_BLOB_MAX = 40  # this big one way: a drawing without long lines
+
+
+def is_panel(work: Work, box: Box) -> bool:
+    """Big enough, not a thin strip, and with structure (an axis, a frame, a photo).
+
+    The untrimmed box is checked first: when it is too small, its content is too.
+    """
+    if box not in work.panels:
+        work.panels[box] = (
+            _fits_panel(work, box)
+            and _fits_panel(work, trimmed := trim(work, box))
+            and _structured(work, trimmed)
+        )
+    return work.panels[box]
+
+
+def _fits_panel(work: Work, box: Box) -> bool:
+    w, h = box[2] - box[0], box[3] - box[1]
+    return _large_enough(work, box) and max(w / h, h / w) <= _MAX_ASPECT
+
+
+def _large_enough(work: Work, box: Box) -> bool:
+    """Sides and area a panel needs (a box that grows keeps passing: unlike the aspect)."""
+    w_fig, h_fig = work.size
+    w, h = box[2] - box[0], box[3] - box[1]
+    if w < max(_MIN_SIDE_PX, _MIN_SIDE_FRAC * w_fig) or h < max(
+        _MIN_SIDE_PX, _MIN_SIDE_FRAC * h_fig
+    ):
+        return False
+    return w * h >= _MIN_AREA_FRAC * w_fig * h_fig
+
+
+def may_split(work: Work, pieces: list[Box]) -> bool:
+    """Whether merging the pieces could leave two panels, judged on sizes alone.
+
+    The pieces are cut from one region along one axis, so they share its cross extent and
+    a run of them only grows along the axis. Merging joins runs of neighbouring pieces, and
+    every panel is large enough, so two panels need a cut between pieces with a large
+    enough box on both sides; the shortest large enough head leaves the largest tail. Most
+    cuts inside a panel (a title, a row of tick labels) fail this and read no pixels.
+    """
+    for k in range(1, len(pieces)):
+        if _large_enough(work, bounds(pieces[:k])):
+            return _large_enough(work, bounds(pieces[k:]))
+    return False
+
+
+def _is_label_block(work: Work, box: Box) -> bool:
+    """A row of tick labels, a legend, lines of text: its own gutters cut it into three or
+    more strips that are all thin or tiny (bold rotated words have long runs, but are thin).
+    """
+    w_fig, h_fig = work.size
+    for axis in (1, 0):
+        strips = gutter_pieces(work, box, axis)
+        if len(strips) >= 3 and all(
+            max(w / h, h / w) > _LABEL_ASPECT or w * h < _MIN_AREA_FRAC * w_fig * h_fig
+            for w, h in ((s[2] - s[0], s[3] - s[1]) for s in strips)
+        ):
+            return True
+    return False
+
+
+def _structured(work: Work, box: Box) -> bool:
+    if box not in work.structure:
+        work.structure[box] = _has_structure(work, box)
+    return work.structure[box]
+
+
+def _has_structure(work: Work, box: Box) -> bool:
+    """A long unbroken run of content (axis, frame, photo) outside a block of labels, else a
+    big blob (a drawing)."""
+    x0, y0, x1, y1 = box
+    w_fig, h_fig = work.size
+    w, h = x1 - x0, y1 - y0
+    runs = Runs(work.content(box))
+    need_w, need_h = (
+        min(_STRUCTURE * w, _STRUCTURE_FIG * w_fig),
+        min(_STRUCTURE * h, _STRUCTURE_FIG * h_fig),
+    )
+    if runs.has(_SPANNING * w, axis=1) or runs.has(_SPANNING * h, axis=0):
+        return True  # photos, frames, axes across the whole panel
+    if runs.has(need_w, axis=1) or runs.has(need_h, axis=0):
+        return not _is_label_block(work, box)
+    return _has_blob(runs.mask, _BLOB_MIN / work.scale, _BLOB_MAX / work.scale)
+
+
+def _has_blob(mask: np.ndarray, small: float, large: float) -> bool:
+    """Whether a connected blob's box is at least ``small`` by ``large`` (either way).
+
+    Glyphs of text, even rotated, are separate small blobs; line art and photos are not.
+    """
+    labels, _ = ndimage.label(mask, structure=np.ones((3, 3), dtype=bool))
+    for sl in ndimage.find_objects(labels):
+        bh, bw = sl[0].stop - sl[0].start, sl[1].stop - sl[1].start
+        if min(bh, bw) >= small and max(bh, bw) >= large:
+            return True
+    return False
