@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from pmc_pipeline.subfigures import layout, work
 from pmc_pipeline.images import ImageUnreadableError, dhash64, hash_thumbnail, phash64
 from pmc_pipeline.keys import InvalidKeyError
 from pmc_pipeline.subfigures import (
@@ -19,9 +18,11 @@ from pmc_pipeline.subfigures import (
     DetectorError,
     align,
     find_panels,
+    layout,
     load_detector,
     panel_rows,
     split_caption,
+    work,
 )
 
 # ---- synthetic figures ---------------------------------------------------------------------
