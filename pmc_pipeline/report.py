@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import io
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from typing import Any
 
@@ -140,8 +140,10 @@ def funnel(inputs: Mapping[str, Any]) -> dict[str, Any]:
     ``figure_rows`` {partition: rows of figures/part}, ``dedupe`` (dedupe/summary.json),
     ``clusters`` {split: {"figures": n, "duplicates": n, "published": n}} (published: this
     build's duplicates of figures an earlier build published), ``shards`` {split:
-    [NNNNN_stats.json]}, ``sizes`` {split: sizes.json}, ``panels`` (rows of panels/),
-    ``unreadable`` [messages], ``keep_duplicates`` (whether shard wrote duplicates too).
+    [NNNNN_stats.json]}, ``sizes`` {split: sizes.json}, ``split`` {partition: stats/split
+    part JSON}, ``panels`` {partition: accepted panel rows of panels/part} (every row of a
+    part written before split decisions), ``unreadable`` [messages], ``keep_duplicates``
+    (whether shard wrote duplicates too).
     """
     manifest = inputs.get("manifest")
     manifest_rows: dict[int, int] = dict(inputs.get("manifest_rows") or {})
@@ -153,6 +155,9 @@ def funnel(inputs: Mapping[str, Any]) -> dict[str, Any]:
     shards = _shard_totals(inputs.get("shards") or {}, inputs.get("sizes") or {})
     fig_errors = _add([inputs.get("extract_figure_errors") or {}])
     unreadable = list(inputs.get("unreadable") or [])
+    split: dict[int, dict] = dict(inputs.get("split") or {})
+    panels: dict[int, int] | None = inputs.get("panels")
+    panels_written = sum(t["panels"] for t in shards.values()) if shards else None
 
     checks = {
         "list": _check_list(manifest),
@@ -165,6 +170,9 @@ def funnel(inputs: Mapping[str, Any]) -> dict[str, Any]:
         "dedupe": _check_dedupe(figure_rows, clusters),
         "shards": _check_shards(figure_rows, clusters, shards, bool(inputs.get("keep_duplicates"))),
         "shard_sizes": _check_shard_sizes(shards),
+        "split_decisions": _check_split_decisions(split),
+        "split_panels": _check_split_panels(split, panels),
+        "panels_written": _check_panels_written(panels, panels_written),
     }
     ran = [c["ok"] for c in checks.values() if c["status"] != "skipped"]
     m = manifest or {}
@@ -212,12 +220,28 @@ def funnel(inputs: Mapping[str, Any]) -> dict[str, Any]:
             if shards
             else None,
             "written": written or None,
-            "panels_found": inputs.get("panels"),
-            "panels_written": sum(t["panels"] for t in shards.values()) if shards else None,
+            "panels_found": sum(panels.values()) if panels is not None else None,
+            "panels_written": panels_written,
         },
+        "split_stage": split_counts(split.values()) if split else None,
         "shards": shards or None,
         "errors": {k: _add([v]) for k, v in sorted((inputs.get("errors") or {}).items())},
     }
+
+
+SPLIT_COUNTS = ("figures", "caption_labelled", "candidates", "accepted", "panels", "panels_aligned")
+
+
+def split_counts(stats: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """The split stage's stats summed over parts: figures examined, with caption labels,
+    with candidate panels, split, panel samples, aligned panels, figures per decision
+    reason, error rows per class. Keys a part's stats lack (written before split
+    decisions) count as zero."""
+    stats = list(stats)
+    out: dict[str, Any] = {k: sum(int(s.get(k) or 0) for s in stats) for k in SPLIT_COUNTS}
+    out["decisions"] = _add(s.get("decisions") or {} for s in stats)
+    out["errors"] = _add(s.get("errors") or {} for s in stats)
+    return out
 
 
 def _articles_ok(extract: Mapping[int, Mapping[str, Any]]) -> int:
@@ -358,6 +382,50 @@ def _check_shard_sizes(shards: Mapping[str, dict]) -> dict:
     return equation(rule, samples, sizes)
 
 
+def _check_split_decisions(split: Mapping[int, Mapping[str, Any]]) -> dict:
+    rule = "figures (stats/split) == figures per decision reason + error rows"
+    decided = {p: s for p, s in split.items() if "decisions" in s}
+    if not decided:
+        reason = "stats/split predate split decisions" if split else "no stats/split/*.json"
+        return skipped(rule, reason + ": run split")
+    right = {
+        **{f"reason:{k}": v for k, v in _add(s["decisions"] for s in decided.values()).items()},
+        "errors": sum(_add(s.get("errors") or {} for s in decided.values()).values()),
+    }
+    return equation(rule, _total(decided, "figures"), right, partitions=len(decided))
+
+
+def _check_split_panels(
+    split: Mapping[int, Mapping[str, Any]], panels: Mapping[int, int] | None
+) -> dict:
+    """Over partitions with both files: the panels part is split's last write (its
+    completion marker), so stats alone mean a partition still in progress."""
+    rule = "panels (stats/split) == accepted rows of panels/part-*.parquet"
+    done = {p: s for p, s in split.items() if p in (panels or {})}
+    if not done or panels is None:
+        return skipped(rule, "no stats/split/*.json with its panels/ part: run split")
+    rows = sum(panels[p] for p in done)
+    return equation(
+        rule, _total(done, "panels"), {"accepted_panel_rows": rows}, partitions=len(done)
+    )
+
+
+def _check_panels_written(panels: Mapping[int, int] | None, written: int | None) -> dict:
+    """Shards write only accepted panels, and only of the figures they keep: never more."""
+    rule = "panels written to shards <= accepted rows of panels/"
+    if written is None:
+        return skipped(rule, "no shards/<split>/*_stats.json: run shard")
+    found = sum(panels.values()) if panels is not None else 0
+    ok = written <= found
+    return {
+        "rule": rule,
+        "status": "ok" if ok else "failed",
+        "ok": ok,
+        "left": int(written),
+        "right": {"panels_found": int(found)},
+    }
+
+
 # ------------------------------------------------------------------ HTML
 
 
@@ -412,7 +480,8 @@ def _flatten(section: str, value: Any) -> list[tuple[str, str]]:
 
 def _funnel_table(f: Mapping[str, Any]) -> str:
     rows = []
-    for section in ("articles", "images", "figures", "partitions", "shards", "errors"):
+    sections = ("articles", "images", "figures", "split_stage", "partitions", "shards", "errors")
+    for section in sections:
         for name, value in _flatten(section, f.get(section)):
             rows.append(f"<tr><td>{escape(name)}</td><td class=num>{escape(value)}</td></tr>")
     return "<table><tr><th>step</th><th>count</th></tr>" + "".join(rows) + "</table>"
@@ -469,11 +538,13 @@ def render_html(
     funnel: Mapping[str, Any],
     histograms: Mapping[str, Mapping[str, list]],
     samples: list[Mapping[str, Any]],
+    links: Sequence[tuple[str, str]] = (),
 ) -> str:
     """One self-contained page: verdict, checks, funnel table, SVG plots, sample grid.
 
     ``samples``: dicts with ``key``, ``caption``, ``license_code`` and ``thumbnail`` (JPEG
     bytes or None), embedded as data: URIs so the page opens offline and can be mailed.
+    ``links``: (relative URL, title) of the report's other pages, such as split.html.
     """
     verdict = "all checks pass" if funnel["ok"] else "CHECKS FAIL: see the red rows"
     charts = "".join(
@@ -481,10 +552,12 @@ def render_html(
         for name, h in histograms.items()
     )
     unreadable = "".join(f"<li>{escape(u)}</li>" for u in funnel.get("unreadable", []))
+    pages = " · ".join(f'<a href="{escape(url)}">{escape(title)}</a>' for url, title in links)
     return (
         "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
         f"<title>pmc_pipeline build report</title><style>{STYLE}</style></head><body>"
         f"<h1>pmc_pipeline build report</h1><p><b>{escape(verdict)}</b></p>"
+        + (f"<p>See also: {pages}</p>" if pages else "")
         + (f"<h2>Unreadable files</h2><ul>{unreadable}</ul>" if unreadable else "")
         + f"<h2>Checks</h2>{_checks_table(funnel['checks'])}"
         f"<h2>Funnel</h2>{_funnel_table(funnel)}"

@@ -2,8 +2,8 @@
 
 The build has 3 manifest partitions of 3 articles, one article whose fetch failed, one whose
 XML did not parse, figures without a graphic and failed figures with error rows, exact
-duplicates, two splits with shards (one dropped duplicate, panels), so every funnel check
-has something to add up.
+duplicates, two splits with shards (one dropped duplicate, panels), split stats with an
+accepted and a rejected compound figure, so every funnel check has something to add up.
 """
 
 from __future__ import annotations
@@ -20,10 +20,11 @@ import pytest
 from PIL import Image
 
 from pmc_pipeline import report as rp
+from pmc_pipeline import split_page
 from pmc_pipeline.config import Config
 from pmc_pipeline.errors import ERROR_SCHEMA
 from pmc_pipeline.schema import arrow_schema
-from pmc_pipeline.stages.report import BUILD_JSON, REPORT_HTML, run_report
+from pmc_pipeline.stages.report import BUILD_JSON, REPORT_HTML, SPLIT_HTML, run_report
 from pmc_pipeline.storage import Store, part_name
 
 LICENSES = ["CC BY", "CC BY-NC", None]
@@ -33,6 +34,39 @@ NO_GRAPHIC = {"PMC1"}  # its last figure has no <graphic>
 FAILED = {"PMC2_F2": "ImageError", "PMC7_F1": "Unresolved"}
 DUPLICATES = {"PMC4_F1": "PMC3_F1", "PMC7_F2": "PMC3_F1"}  # key -> representative
 TEST_SPLIT = {"PMC8"}  # its figures go to the test split
+ACCEPTED, REJECTED = "PMC3_F1", "PMC1_F2"  # split into 2 panels; 2 candidates, not split
+SPLIT_STATS = [  # per partition: figures 5, 3, 4 (as extracted), one split error in part 1
+    {
+        "figures": 5,
+        "caption_labelled": 2,
+        "candidates": 2,
+        "accepted": 1,
+        "panels": 2,
+        "panels_aligned": 2,
+        "decisions": {"accepted-guided": 1, "count-mismatch": 1, "no-caption-labels": 3},
+        "errors": {},
+    },
+    {
+        "figures": 3,
+        "caption_labelled": 0,
+        "candidates": 0,
+        "accepted": 0,
+        "panels": 0,
+        "panels_aligned": 0,
+        "decisions": {"no-caption-labels": 1, "single": 1},
+        "errors": {"ImageError": 1},
+    },
+    {
+        "figures": 4,
+        "caption_labelled": 1,
+        "candidates": 0,
+        "accepted": 0,
+        "panels": 0,
+        "panels_aligned": 0,
+        "decisions": {"no-layout": 1, "single": 3},
+        "errors": {},
+    },
+]
 
 
 def jpeg(seed: int, size: tuple[int, int] = (48, 32)) -> bytes:
@@ -68,6 +102,37 @@ def figure_row(key: str, pmcid: str, license_code: str | None, n: int) -> dict:
         "dhash": n,
         "gray_std": 50.0,
     }
+
+
+def panel_row(parent: str, k: int, accepted: bool, label: str | None, sub: str) -> dict:
+    box = [0.0, 0.0, 0.5, 1.0] if k == 0 else [0.5, 0.0, 1.0, 1.0]
+    return {
+        "key": f"{parent}_p{k}",
+        "parent_key": parent,
+        "panel_index": k,
+        "box": box,
+        "label": label,
+        "subcaption": sub,
+        "aligned": label is not None,
+        "decision": "accepted" if accepted else "rejected",
+        "reason": "accepted-guided" if accepted else "count-mismatch",
+        "confidence": 0.875 if accepted else 0.25,
+        "image": jpeg(k, (24, 32)) if accepted else None,
+        "width": 24,
+        "height": 32,
+        "sha256": "1" * 64 if accepted else None,
+        "phash": k if accepted else None,
+        "dhash": k if accepted else None,
+    }
+
+
+def panel_rows() -> list[dict]:
+    return [
+        panel_row(ACCEPTED, 0, True, "A", "Left <panel> & co"),
+        panel_row(ACCEPTED, 1, True, "B", "Right panel"),
+        panel_row(REJECTED, 0, False, None, "whole caption"),
+        panel_row(REJECTED, 1, False, None, "whole caption"),
+    ]
 
 
 def write_json(store: Store, rel: str, data: dict) -> None:
@@ -201,8 +266,10 @@ def build_folder(root: Path) -> Store:
     write_json(store, "dedupe/summary.json", {"figures": len(keys), "clusters": len(set(reps))})
     store.write_table(
         f"panels/{part_name(0, '.parquet')}",
-        pa.table({"key": ["PMC3_F1_p0", "PMC3_F1_p1"], "parent_key": ["PMC3_F1"] * 2}),
+        pa.Table.from_pylist(panel_rows(), schema=arrow_schema("panel")),
     )
+    for p, stats in enumerate(SPLIT_STATS):
+        write_json(store, f"stats/split/{part_name(p, '.json')}", {"partition": p, **stats})
     per_split = {s: [k for k, _, sp in clusters if sp == s] for s in ("train", "test")}
     for split, members in per_split.items():
         dropped = sum(1 for k in members if k in DUPLICATES)
@@ -328,12 +395,80 @@ def test_html_is_self_contained_and_escaped(build: Store) -> None:
     page.feed(html)
     page.close()
     assert page.svgs == len(rp.HISTOGRAM_TITLES)
-    assert page.urls and all(u.startswith("data:image/jpeg;base64,") for u in page.urls)
-    assert len(page.urls) == 12  # fewer figures than the sample size: all of them
+    images = [u for u in page.urls if u != "split.html"]
+    assert page.urls.count("split.html") == 1
+    assert images and all(u.startswith("data:image/jpeg;base64,") for u in images)
+    assert len(images) == 12  # fewer figures than the sample size: all of them
     assert "&lt;b&gt;x&lt;/b&gt; &amp; &quot;y&quot;" in html
     assert "<b>x</b>" not in html
     assert "PMC1_F1" in "".join(page.text)
     assert not re.search(r"""(src|href)\s*=\s*["']?https?:""", html)
+
+
+def test_split_counts_and_page(build: Store) -> None:
+    f = report(build)
+    assert f["split_stage"] == {
+        "figures": 12,
+        "caption_labelled": 3,
+        "candidates": 2,
+        "accepted": 1,
+        "panels": 2,
+        "panels_aligned": 2,
+        "decisions": {
+            "accepted-guided": 1,
+            "count-mismatch": 1,
+            "no-caption-labels": 4,
+            "no-layout": 1,
+            "single": 4,
+        },
+        "errors": {"ImageError": 1},
+    }
+    assert f["checks"]["split_decisions"]["left"] == 12
+    assert f["figures"]["panels_found"] == 2  # the rejected figure's candidates are not panels
+    assert json.loads(build.read_bytes(BUILD_JSON))["funnel"]["split_stage"] == f["split_stage"]
+    html = build.read_bytes(SPLIT_HTML).decode()
+    page = Page()
+    page.feed(html)
+    page.close()
+    text = "".join(page.text)
+    images = [u for u in page.urls if u.startswith("data:image/jpeg;base64,")]
+    assert len(images) == 2  # the accepted and the rejected parent, boxes drawn
+    assert "Left &lt;panel&gt; &amp; co" in html and "<panel>" not in html
+    assert ACCEPTED in text and REJECTED in text
+    assert "count-mismatch · confidence 0.25" in text
+    assert "accepted-guided · confidence 0.88" in text
+    report(build)
+    assert build.read_bytes(SPLIT_HTML).decode() == html
+
+
+def test_a_stray_rejected_panel_in_shards_fails(build: Store) -> None:
+    rel = "shards/train/00000_stats.json"
+    stats = json.loads(build.read_bytes(rel))
+    stats["panels"] += 2  # the shard took the rejected figure's candidates
+    stats["count"] += 2
+    write_json(build, rel, stats)
+    write_json(build, "shards/train/sizes.json", {"00000.tar": stats["count"]})
+    f = report(build)
+    failed = {n for n, c in f["checks"].items() if c["status"] == "failed"}
+    assert failed == {"panels_written"}
+
+
+def test_panels_without_decisions_count_as_accepted(build: Store) -> None:
+    """A build whose split stage predates split decisions still reports."""
+    build.write_table(
+        f"panels/{part_name(0, '.parquet')}",
+        pa.table({"key": ["PMC3_F1_p0", "PMC3_F1_p1"], "parent_key": ["PMC3_F1"] * 2}),
+    )
+    for p in range(3):
+        old = {"partition": p, "figures": SPLIT_STATS[p]["figures"], "compound_figures": p == 0}
+        old |= {"panels": 2 * (p == 0), "panels_aligned": 0, "errors": {}}
+        write_json(build, f"stats/split/{part_name(p, '.json')}", old)
+    f = report(build)
+    assert f["ok"] and f["figures"]["panels_found"] == 2
+    assert f["checks"]["split_decisions"]["status"] == "skipped"
+    assert f["checks"]["split_panels"]["ok"]
+    assert f["split_stage"]["accepted"] == 0 and f["split_stage"]["decisions"] == {}
+    assert "PMC3_F1" in build.read_bytes(SPLIT_HTML).decode()
 
 
 def test_partial_build_skips_missing_stages(tmp_path: Path) -> None:
@@ -350,7 +485,7 @@ def test_partial_build_skips_missing_stages(tmp_path: Path) -> None:
     assert f["checks"]["fetch"]["partitions"] == 1 and f["checks"]["fetch"]["partitions_total"] == 3
     assert {s for n, s in status.items() if n not in ("list", "manifest", "fetch")} == {"skipped"}
     assert f["ok"] and f["figures"]["extracted"] is None
-    assert part.exists(BUILD_JSON) and part.exists(REPORT_HTML)
+    assert part.exists(BUILD_JSON) and part.exists(REPORT_HTML) and not part.exists(SPLIT_HTML)
 
 
 def test_empty_build_folder(tmp_path: Path) -> None:
@@ -415,3 +550,83 @@ def test_thumbnail_and_svg() -> None:
     assert rp.thumbnail(b"not an image") is None
     svg = rp.svg_bars("T <1>", ["a&b", "c"], [10, 0])
     assert svg.count("<rect") == 2 and "a&amp;b" in svg and "T &lt;1&gt;" in svg
+
+
+def test_split_page_renders_boxes_captions_and_reasons() -> None:
+    parent = {"key": "PMC1_F1", "caption": "Two <panels>.", "image": jpeg(3, (400, 200))}
+    rows = [panel_row("PMC1_F1", k, True, "AB"[k], f"panel {k} & more") for k in range(2)]
+    other = {"key": "PMC2_F1", "caption": "One", "image": jpeg(4, (200, 200))}
+    candidates = [panel_row("PMC2_F1", k, False, None, "One") for k in range(2)]
+    counts = {"figures": 7, "candidates": 2, "accepted": 1, "panels": 2, "panels_aligned": 2}
+    counts["decisions"] = {"accepted-guided": 1, "count-mismatch": 1, "single": 5}
+    html = split_page.render_split_page(counts, [(parent, rows)], [(other, candidates)])
+    page = Page()
+    page.feed(html)
+    page.close()
+    text = "".join(page.text)
+    assert html.count("<img ") == 2 and html.count('src="data:image/jpeg;base64,') == 2
+    assert "panel 0 &amp; more" in html and "panel 1 &amp; more" in html
+    assert "Two &lt;panels&gt;." not in html  # an accepted figure shows its sub-captions
+    assert "reason: single5" in text and "reason: count-mismatch1" in text
+    assert "figures examined7" in text and "panel samples2" in text
+    assert "count-mismatch · confidence 0.25" in text
+
+
+def test_draw_boxes_outlines_each_box() -> None:
+    white = io.BytesIO()
+    Image.new("RGB", (800, 400), "white").save(white, "JPEG")
+    boxes = [(0.0, 0.0, 0.5, 1.0), (0.5, 0.0, 1.0, 1.0)]
+    drawn = split_page.draw_boxes(white.getvalue(), boxes, ["A", "B"])
+    assert drawn is not None
+    img = Image.open(io.BytesIO(drawn)).convert("RGB")
+    assert img.size == (split_page.THUMB_SIDE, 240)
+    r, g, b = img.getpixel((120, 239))  # bottom edge of box A: its colour, not white
+    assert (r, g, b) != (255, 255, 255) and b > r
+    assert img.getpixel((120, 120))[0] > 240  # inside: untouched
+    assert split_page.draw_boxes(b"nope", boxes, ["A", "B"]) is None
+
+
+def test_real_split_stage_feeds_the_page(corpus_dir: Path, tmp_path: Path) -> None:
+    """The split stage on real corpus figures, then the report: the counts in build.json are
+    the stage's stats, and split.html shows its decisions."""
+    from pmc_pipeline.jats import parse_article, resolve_href
+    from pmc_pipeline.stages.split import split_partition
+
+    folder = corpus_dir / "elife-46793-v1"
+    article = parse_article((folder / "article.nxml").read_bytes())
+    names = [p.name for p in folder.iterdir()]
+    quick = {"fig1.jpg", "fig2.jpg", "fig5.jpg", "fig10-figsupp1.jpg"}  # single, both decisions
+    rows = []
+    for fig in article.figures:
+        name = resolve_href(fig.href, names) if fig.href else None
+        if name in quick:
+            w, h = Image.open(folder / name).size
+            rows.append(
+                {
+                    "key": f"PMC46793_{fig.fig_id}",
+                    "pmcid": "PMC46793",
+                    "license_code": "CC BY",
+                    "caption": fig.caption,
+                    "image": (folder / name).read_bytes(),
+                    "orig_width": w,
+                    "orig_height": h,
+                }
+            )
+    store = Store(str(tmp_path / "out"))
+    store.write_table(f"figures/{part_name(0, '.parquet')}", pa.Table.from_pylist(rows))
+    config = Config(out=store.uri, progress=False)
+    stats = split_partition(config, 0)
+    f = run_report(config)
+    assert f["ok"], {n: c for n, c in f["checks"].items() if c["status"] == "failed"}
+    assert f["checks"]["split_decisions"]["status"] == "ok"
+    saved = json.loads(store.read_bytes(BUILD_JSON))["funnel"]["split_stage"]
+    assert saved == {
+        **{k: stats[k] for k in rp.SPLIT_COUNTS},
+        "decisions": stats["decisions"],
+        "errors": stats["errors"],
+    }
+    assert saved["figures"] == len(rows) and f["figures"]["panels_found"] == stats["panels"]
+    html = store.read_bytes(SPLIT_HTML).decode()
+    assert "Split decisions" in html and html.count("<img ") >= 1
+    assert all(f"reason: {r}" in html for r in stats["decisions"])
+    assert 'href="split.html"' in store.read_bytes(REPORT_HTML).decode()

@@ -1,9 +1,10 @@
-"""The ``report`` stage: read what the build has written so far, write ``build.json`` and
-``report/index.html``.
+"""The ``report`` stage: read what the build has written so far, write ``build.json``,
+``report/index.html`` and, once split has run, ``report/split.html``.
 
 It reads only small things: stats JSONs, Parquet footers and narrow columns (never the
-``image`` column, except the first rows of the first figures part for the sample grid),
-and reduces each part as it goes, so memory stays flat on a 15M-figure build. Files are
+``image`` column, except the first rows of the first figures part for the sample grid
+and the row groups holding the few figures split.html shows), and reduces each part as it
+goes, so memory stays flat on a 15M-figure build. Files are
 read by a thread pool because on S3 each is a round trip. A stage that has not run is a
 ``skipped`` check; a file that cannot be read is listed, fails the verdict, and does not
 stop the report. Runs any time, in the driver: no Dask needed.
@@ -25,13 +26,15 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from .. import report as rp
+from .. import split_page
 from ..config import Config
-from ..storage import Store, partition_of
+from ..storage import Store, part_name, partition_of
 
 T = TypeVar("T")
 
 BUILD_JSON = "build.json"
 REPORT_HTML = "report/index.html"
+SPLIT_HTML = "report/split.html"
 TIMINGS_JSON = "timings.json"  # optional {stage: seconds}, written by whoever times the build
 SAMPLES = 24
 THREADS = 16
@@ -39,6 +42,17 @@ CLUSTER_BATCH = 1 << 20
 FIGURE_ID = re.compile(r"^PMC\d+_")  # error rows about one figure carry its sample key
 FIGURE_COLUMNS = ["pmcid", "license_code", "caption", "orig_width", "orig_height"]
 SAMPLE_COLUMNS = ["key", "license_code", "caption", "image"]
+PANEL_COLUMNS = [
+    "parent_key",
+    "panel_index",
+    "box",
+    "label",
+    "subcaption",
+    "aligned",
+    "decision",
+    "reason",
+    "confidence",
+]
 READ_ERRORS = (OSError, ValueError, KeyError, pa.ArrowException)
 
 
@@ -221,6 +235,89 @@ def read_samples(files: BuildFiles, n: int = SAMPLES) -> list[dict]:
     return samples
 
 
+def panel_part_summary(store: Store, rel: str, n: int = split_page.SAMPLES) -> dict[str, Any]:
+    """Accepted panel rows of one panels part, and the rows (no images) of the ``n``
+    accepted and ``n`` rejected figures of lowest :func:`split_page.sample_rank` in it: the
+    build's sample is among the union of the parts' samples, so memory stays flat. A part
+    written before split decisions has no ``decision``: every row counts as accepted."""
+    with store.open_read(rel) as f:
+        pf = pq.ParquetFile(f)
+        names = set(pf.schema_arrow.names)
+        t = pf.read(columns=[c for c in PANEL_COLUMNS if c in names])
+    if "decision" in names:
+        decision = pc.fill_null(t.column("decision"), "accepted")
+    else:
+        decision = pa.chunked_array([pa.array(["accepted"] * t.num_rows, pa.string())])
+    accepted = pc.equal(decision, "accepted")
+    verdict = dict(zip(t.column("parent_key").to_pylist(), decision.to_pylist(), strict=True))
+    chosen = {}
+    for state in ("accepted", "rejected"):
+        keys = [k for k, d in verdict.items() if (d == "accepted") == (state == "accepted")]
+        chosen[state] = sorted(keys, key=split_page.sample_rank)[:n]
+    wanted = pc.is_in(
+        t.column("parent_key"), pa.array([*chosen["accepted"], *chosen["rejected"]], pa.string())
+    )
+    rows: dict[str, list[dict]] = {}
+    for row in t.filter(wanted).to_pylist():
+        rows.setdefault(row["parent_key"], []).append(row)
+    return {
+        "accepted_rows": pc.sum(accepted).as_py() or 0,
+        "samples": {s: [(k, rows[k]) for k in keys] for s, keys in chosen.items()},
+    }
+
+
+def read_panels(files: BuildFiles, n: int = split_page.SAMPLES) -> tuple[dict[int, int], dict]:
+    """Accepted panel rows per part, and the build's sample of accepted and rejected figures:
+    {"accepted"|"rejected": [(partition, parent key, panel rows)]} in sample order."""
+    parts = by_partition(
+        files.each(
+            lambda rel: panel_part_summary(files.store, rel, n),
+            files.store.list("panels", ".parquet"),
+        )
+    )
+    samples = {}
+    for state in ("accepted", "rejected"):
+        found = [(p, k, rows) for p, s in parts.items() for k, rows in s["samples"][state]]
+        samples[state] = sorted(found, key=lambda x: split_page.sample_rank(x[1]))[:n]
+    return {p: s["accepted_rows"] for p, s in parts.items()}, samples
+
+
+def read_parents(store: Store, partition: int, keys: set[str]) -> dict[str, dict]:
+    """``key``, ``caption`` and ``image`` of the figures ``keys`` of one figures part,
+    reading only the row groups that hold them (parts are written in groups of 1000 rows)."""
+    with store.open_read(f"figures/{part_name(partition, '.parquet')}") as f:
+        pf = pq.ParquetFile(f)
+        value_set = pa.array(sorted(keys), pa.string())
+        found: dict[str, dict] = {}
+        for g in range(pf.num_row_groups):
+            group_keys = pf.read_row_group(g, columns=["key"]).column("key")
+            if not pc.any(pc.is_in(group_keys, value_set)).as_py():
+                continue
+            t = pf.read_row_group(g, columns=["key", "caption", "image"])
+            t = t.filter(pc.is_in(t.column("key"), value_set))
+            found.update((r["key"], r) for r in t.to_pylist())
+    return found
+
+
+def render_split(files: BuildFiles, counts: dict | None, samples: dict) -> str:
+    """split.html for the sampled figures, with their images read from figures/."""
+    wanted: dict[int, set[str]] = {}
+    for found in samples.values():
+        for p, key, _ in found:
+            wanted.setdefault(p, set()).add(key)
+    parts = [part_name(p, ".parquet") for p in wanted]
+    read = files.each(
+        lambda name: read_parents(files.store, partition_of(name), wanted[partition_of(name)]),
+        parts,
+    )
+    parents = {k: r for found in read.values() for k, r in found.items()}
+
+    def blocks(state: str) -> list[tuple[dict, list[dict]]]:
+        return [(parents.get(k, {"key": k}), rows) for _, k, rows in samples[state]]
+
+    return split_page.render_split_page(counts or {}, blocks("accepted"), blocks("rejected"))
+
+
 def load_inputs(files: BuildFiles) -> tuple[dict[str, Any], dict[str, dict]]:
     """Everything the funnel and the histograms need, read from the build folder."""
     store = files.store
@@ -231,8 +328,7 @@ def load_inputs(files: BuildFiles) -> tuple[dict[str, Any], dict[str, dict]]:
     figure_rows, fig = read_figures(files)
     clusters = read_clusters(files)
     shard_stats, sizes = read_shards(files)
-    panel_rels = store.list("panels", ".parquet")
-    panels = files.each(files.num_rows, panel_rels)
+    split = by_partition(files.each(files.json, store.list("stats/split", ".json")))
     inputs = {
         "manifest": files.json_if_exists("manifest/_SUCCESS.json"),
         "manifest_rows": manifest_rows,
@@ -245,7 +341,7 @@ def load_inputs(files: BuildFiles) -> tuple[dict[str, Any], dict[str, dict]]:
         "clusters": clusters["splits"] if clusters else None,
         "shards": shard_stats,
         "sizes": sizes,
-        "panels": sum(panels.values()) if panel_rels else None,
+        "split": split,
     }
     # articles that were read fine but hold no extracted figure
     articles_ok = sum(s.get("articles", 0) - s.get("articles_failed", 0) for s in extract.values())
@@ -281,6 +377,9 @@ def run_report(config: Config) -> dict:
     files = BuildFiles(store)
     inputs, histograms = load_inputs(files)
     samples = read_samples(files)
+    has_panels = bool(store.list("panels", ".parquet"))
+    if has_panels:
+        inputs["panels"], panel_samples = read_panels(files)
     recorded = files.json_if_exists(TIMINGS_JSON)
     inputs["unreadable"] = files.unreadable
     inputs["keep_duplicates"] = config.keep_duplicates
@@ -289,5 +388,10 @@ def run_report(config: Config) -> dict:
     if spent := timings(recorded, result["shards"]):
         build["timings"] = spent
     store.write_bytes(BUILD_JSON, (json.dumps(build, indent=2, sort_keys=True) + "\n").encode())
-    store.write_bytes(REPORT_HTML, rp.render_html(result, histograms, samples).encode())
+    if has_panels:
+        page = render_split(files, result["split_stage"], panel_samples)
+        store.write_bytes(SPLIT_HTML, page.encode())
+    links = [("split.html", "Split decisions")] if has_panels else []
+    html = rp.render_html(result, histograms, samples, links)
+    store.write_bytes(REPORT_HTML, html.encode())
     return result

@@ -102,18 +102,26 @@ class PartitionWork:
 def _panel_parents(store: Store, index: pa.Table, offsets: dict[int, int]) -> tuple:
     """(figure index of each panel's parent or -1, row of each panel in its part), over all
     panels parts; split writes panels/part-N from figures/part-N, so parents are looked up
-    among that partition's figures."""
+    among that partition's figures. Rows of rejected splits get -1: never samples."""
     parents, rows = [np.empty(0, np.int64)], [np.empty(0, np.int32)]
     for rel in store.list("panels", ".parquet"):
         p = partition_of(rel)
-        keys = store.read_table(rel, columns=["parent_key"])["parent_key"]
-        if p not in offsets or not len(keys):
+        try:
+            table = store.read_table(rel, columns=["parent_key", "decision"])
+        except pa.ArrowInvalid as exc:
+            raise ValueError(
+                f"{rel} was written by a split stage without decisions: remove panels/ and "
+                "run split again"
+            ) from exc
+        if p not in offsets or not table.num_rows:
             continue
         start, stop = offsets[p]
-        local = pc.fill_null(pc.index_in(keys, value_set=index["key"][start:stop]), -1)
-        local = local.to_numpy().astype(np.int64)
+        local = pc.index_in(table["parent_key"], value_set=index["key"][start:stop])
+        local = pc.fill_null(local, -1).to_numpy().astype(np.int64)
+        rejected = pc.not_equal(table["decision"], "accepted").to_numpy(zero_copy_only=False)
+        local[rejected] = -1  # rejected candidates are kept for inspection, never samples
         parents.append(np.where(local >= 0, local + start, -1))
-        rows.append(np.arange(len(keys), dtype=np.int32))
+        rows.append(np.arange(table.num_rows, dtype=np.int32))
     return np.concatenate(parents), np.concatenate(rows)
 
 

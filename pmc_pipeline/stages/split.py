@@ -1,13 +1,16 @@
 """The ``split`` stage: ``figures/part-NNNNN.parquet`` -> ``panels/part-NNNNN.parquet``.
 
-Each figure is passed to the pure splitter (``subfigures.panel_rows``); a compound figure
-gives one row per panel with its sub-caption, a single-panel figure gives none. A figure
+Each figure is passed to the pure splitter (``subfigures.split_figure``), which decides
+whether it splits: an accepted compound figure gives one row per panel with its sub-caption
+(a panel sample), a rejected one its candidate boxes with the reason (for inspection, no
+image), a figure with no candidate nothing. ``stats/split`` counts every decision. A figure
 the splitter cannot handle becomes an error row; the figure itself stays in the dataset.
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 import pyarrow as pa
 
@@ -16,7 +19,7 @@ from ..errors import ErrorLog
 from ..images import ImageError
 from ..schema import arrow_schema
 from ..storage import part_name
-from ..subfigures import DetectorError, load_detector, panel_rows
+from ..subfigures import DetectorError, load_detector, split_figure
 from .extract import figures_path
 
 PANEL_SCHEMA = arrow_schema("panel")
@@ -37,10 +40,11 @@ def split_partition(config: Config, partition: int) -> dict:
     figures = store.read_table(figures_path(partition), columns=columns).to_pylist()
     errors = ErrorLog("split", partition)
     rows: list[dict] = []
-    compound = 0
+    decisions: Counter[str] = Counter()
+    labelled = candidates = accepted = 0
     for fig in figures:
         try:
-            panels = panel_rows(
+            result = split_figure(
                 fig,
                 fig["image"],
                 detector=detector,
@@ -50,16 +54,23 @@ def split_partition(config: Config, partition: int) -> dict:
         except (ImageError, DetectorError, ValueError) as exc:
             errors.add(fig["key"], exc)
             continue
-        compound += bool(panels)
-        rows.extend(panels)
+        decisions[result.decision.reason] += 1
+        labelled += result.caption_labels >= 2
+        candidates += len(result.rows) >= 2
+        accepted += result.decision.accepted
+        rows.extend(result.rows)
     store.write_table(f"errors/split/{part_name(partition, '.parquet')}", errors.table())
+    panels = [r for r in rows if r["decision"] == "accepted"]
     summary = {
         "partition": partition,
         "skipped": False,
         "figures": len(figures),
-        "compound_figures": compound,
-        "panels": len(rows),
-        "panels_aligned": sum(1 for r in rows if r["aligned"]),
+        "caption_labelled": labelled,
+        "candidates": candidates,
+        "accepted": accepted,
+        "panels": len(panels),
+        "panels_aligned": sum(1 for r in panels if r["aligned"]),
+        "decisions": dict(sorted(decisions.items())),
         "errors": errors.counts(),
     }
     store.write_bytes(f"stats/split/{part_name(partition, '.json')}", json.dumps(summary).encode())

@@ -6,7 +6,8 @@ wrong panel (a legend, half a photograph) paired with a caption teaches a model 
 false, so a figure is split only when independent evidence agrees. One idea a module:
 
 - ``captions``: the caption's panel labels and sub-captions;
-- ``work``, ``roles``, ``layout``: the figure's layout from its pixels (classical, runs anywhere);
+- ``work``, ``roles``, ``seams``, ``guided``: the figure's layout from its pixels, searched for
+  the panels its caption names (classical, runs anywhere);
 - ``decision``: the split decision and the pairing of panels with sub-captions;
 - ``detector``: the seam for a learned detector (local files only, never downloads);
 - ``rows``: panel records for the ``split`` stage.
@@ -14,21 +15,22 @@ false, so a figure is split only when independent evidence agrees. One idea a mo
 
 from .boxes import Box, PanelResult
 from .captions import CaptionSplit, split_caption
-from .decision import align
+from .decision import SplitDecision, align, decide_split
 from .detector import Detector, DetectorError, load_detector
-from .layout import find_panels
-from .rows import decode_figure, panel_rows
+from .rows import FigureSplit, decode_figure, split_figure
 
 __all__ = [
     "Box",
     "CaptionSplit",
     "Detector",
     "DetectorError",
+    "FigureSplit",
     "PanelResult",
+    "SplitDecision",
     "align",
+    "decide_split",
     "decode_figure",
-    "find_panels",
     "load_detector",
-    "panel_rows",
+    "split_figure",
     "split_caption",
 ]

@@ -29,6 +29,15 @@ def any_overlap(boxes: Sequence[Box]) -> bool:
     return False
 
 
+def iou(a: Box, b: Box) -> float:
+    """Intersection over union of two boxes."""
+    ix = max(0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union else 0.0
+
+
 def bounds(boxes: Sequence[Box]) -> Box:
     return (
         min(b[0] for b in boxes),

@@ -46,7 +46,7 @@ _POS_WORD = r"(?:left|right|top|bottom|middle|upper|lower|cent(?:er|re))"
 _POSITION = rf"(?:(?:top|bottom|upper|lower|middle)[ -])?{_POS_WORD}(?:\s+(?:panels?|row|column))?"
 
 
-_SEP = r"\s*(?:,\s*and|,|and|&|to|[-\u2013\u2014\u2212/])\s*"
+_SEP = r"(?:\s*(?:,\s*and|,|and|to|[-\u2013\u2014\u2212/])\s*|\s+&\s+)"  # "H&E" is no list
 
 
 _EXPR = rf"(?:panels?\s+)?{_ATOM}(?:{_SEP}(?:panels?\s+)?{_ATOM})*"

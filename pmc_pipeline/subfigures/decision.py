@@ -1,11 +1,114 @@
-"""The split decision and alignment: panels become samples only when the evidence agrees."""
+"""The split decision and alignment: panels become samples only when the evidence agrees.
+
+Why: every wrong panel becomes a training pair that teaches a model something false (a
+legend paired with "Effect of X on Y in mice"), while a compound figure kept whole is still a
+right pair. So a figure is split only when independent evidence agrees: the caption names n
+panels, and the pixels divide into n regions that can each be a panel, by clean cuts. A
+caption that names no panels keeps the figure whole (as Open-PMC does): its panels would
+carry the whole caption, and measured on generated compounds, splitting them on layout alone
+cost more precision than it gained recall.
+Every figure gets a decision with a reason and a confidence; rejected candidates are kept
+for inspection, never for training.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from .boxes import Box
+from PIL import Image
+
+from .boxes import Box, reading_order
 from .captions import CaptionSplit
+from .detector import Detector, detected
+from .guided import guided_panels
+from .work import DARK, Work, to_figure, working_copy
+
+# Reasons, one per figure.
+ACCEPTED = "accepted"  # the caption names n panels; clean cuts give n panels
+NO_CAPTION_LABELS = "no-caption-labels"  # the caption names no panels: kept whole, unread
+LABEL_GAPS = "label-gaps"  # the caption's labels skip letters: its count is not trusted
+COUNT_MISMATCH = "count-mismatch"  # the caption names n; the pixels divide into no n panels
+NOT_PANELS = "not-panels"  # the n pieces include a legend, a label or a strip
+WEAK_LAYOUT = "weak-layout"  # n panels found, by cuts too weak or ambiguous to trust
+DETECTOR_MISMATCH = "detector-mismatch"  # a learned detector's count disagrees with the caption
+
+STRONG_CUT = 8.0  # figure px: a division whose weakest cut is this strong is trusted ...
+WEAK_CUT = 2.0  # ... one with a weaker cut (a thin line, a seam) only when its panels are of
+REGULAR = 1.2  # one size (within this ratio), as tiles of a mosaic are; always on a dark
+# figure, where the black inside fluorescence photographs looks like a black gutter
+
+
+@dataclass(frozen=True)
+class SplitDecision:
+    """One figure's verdict: its candidate panels (figure pixels, reading order; [] when
+    none), whether they become samples, why, and how strongly the evidence agrees."""
+
+    boxes: list[Box]
+    accepted: bool
+    reason: str
+    confidence: float
+
+
+NOT_NAMED = SplitDecision([], False, NO_CAPTION_LABELS, 0.0)
+
+
+def decide_split(
+    img: Image.Image, split: CaptionSplit, *, detector: Detector | None = None
+) -> SplitDecision:
+    """Whether and how a figure splits, from its (grey) image and its caption's labels."""
+    n = len(split.items)
+    if detector is not None:
+        return _detector_decision(img, n, detector)
+    if n < 2:
+        return NOT_NAMED
+    work = working_copy(img)
+    if not _in_sequence(split.labels):
+        return SplitDecision([], False, LABEL_GAPS, 0.0)
+    guided = guided_panels(work, n)
+    if guided is None:
+        return SplitDecision([], False, COUNT_MISMATCH, 0.0)
+    boxes = _figure(work, img, guided.boxes)
+    strength = min(1.0, guided.weakest / (2 * STRONG_CUT))
+    if not guided.panels_ok:
+        return SplitDecision(boxes, False, NOT_PANELS, 0.25 * strength)
+    strong = guided.weakest >= STRONG_CUT and work.bg >= DARK
+    if not strong and (guided.weakest < WEAK_CUT or not _regular(guided.boxes)):
+        return SplitDecision(boxes, False, WEAK_LAYOUT, 0.5 * strength)
+    return SplitDecision(boxes, True, ACCEPTED, 0.5 + 0.5 * strength)
+
+
+def _detector_decision(img: Image.Image, n: int, detector: Detector) -> SplitDecision:
+    """A learned detector's panels, held to the same caption evidence as the rules."""
+    boxes = detected(img, detector).boxes
+    if n < 2:
+        return SplitDecision(boxes if len(boxes) > 1 else [], False, NO_CAPTION_LABELS, 0.0)
+    if len(boxes) < 2:
+        return SplitDecision([], False, COUNT_MISMATCH, 0.0)
+    if len(boxes) != n:
+        return SplitDecision(boxes, False, DETECTOR_MISMATCH, 0.0)
+    return SplitDecision(boxes, True, ACCEPTED, 0.9)
+
+
+def _regular(boxes: Sequence[Box]) -> bool:
+    """Whether panels are of one size (within ``REGULAR``), as the tiles of a mosaic."""
+    widths = [b[2] - b[0] for b in boxes]
+    heights = [b[3] - b[1] for b in boxes]
+    return max(widths) <= REGULAR * min(widths) and max(heights) <= REGULAR * min(heights)
+
+
+def _in_sequence(labels: list[str]) -> bool:
+    """Whether single-letter labels run without a gap (A, B, C, not A, B, D): a gap means
+    the caption split missed a label, so its count is wrong."""
+    letters = [ord(label) for label in labels if len(label) == 1]
+    return len(letters) < len(labels) or letters == list(
+        range(letters[0], letters[0] + len(letters))
+    )
+
+
+def _figure(work: Work, img: Image.Image, boxes: list[Box]) -> list[Box]:
+    w, h = img.size
+    return reading_order([to_figure(b, work.scale, w, h) for b in boxes])
 
 
 def align(panels: Sequence[Box], split: CaptionSplit) -> list[tuple[Box, str | None, str, bool]]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from .boxes import Box, bounds
+from .boxes import Box
 from .work import Runs, Work, gutter_pieces, trim
 
 _MIN_SIDE_FRAC = 0.08  # a panel spans at least this fraction of the figure's width and height
@@ -66,28 +66,20 @@ def _fits_panel(work: Work, box: Box) -> bool:
 
 def _large_enough(work: Work, box: Box) -> bool:
     """Sides and area a panel needs (a box that grows keeps passing: unlike the aspect)."""
-    w_fig, h_fig = work.size
     w, h = box[2] - box[0], box[3] - box[1]
-    if w < max(_MIN_SIDE_PX, _MIN_SIDE_FRAC * w_fig) or h < max(
-        _MIN_SIDE_PX, _MIN_SIDE_FRAC * h_fig
-    ):
+    if w < min_side(work, 0) or h < min_side(work, 1):
         return False
-    return w * h >= _MIN_AREA_FRAC * w_fig * h_fig
+    return w * h >= min_area(work)
 
 
-def may_split(work: Work, pieces: list[Box]) -> bool:
-    """Whether merging the pieces could leave two panels, judged on sizes alone.
+def min_side(work: Work, axis: int) -> float:
+    """The least width (axis=0) or height (axis=1) of a panel, in work pixels."""
+    return max(_MIN_SIDE_PX, _MIN_SIDE_FRAC * work.size[axis])
 
-    The pieces are cut from one region along one axis, so they share its cross extent and
-    a run of them only grows along the axis. Merging joins runs of neighbouring pieces, and
-    every panel is large enough, so two panels need a cut between pieces with a large
-    enough box on both sides; the shortest large enough head leaves the largest tail. Most
-    cuts inside a panel (a title, a row of tick labels) fail this and read no pixels.
-    """
-    for k in range(1, len(pieces)):
-        if _large_enough(work, bounds(pieces[:k])):
-            return _large_enough(work, bounds(pieces[k:]))
-    return False
+
+def min_area(work: Work) -> float:
+    """The least area of a panel, in work pixels."""
+    return _MIN_AREA_FRAC * work.size[0] * work.size[1]
 
 
 def _is_label_block(work: Work, box: Box) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import struct
+from dataclasses import dataclass
 
 from PIL import Image
 
@@ -17,63 +18,101 @@ from pmc_pipeline.images import (
 )
 from pmc_pipeline.keys import panel_key
 
+from .boxes import Box
 from .captions import split_caption
-from .decision import align
+from .decision import NOT_NAMED, SplitDecision, align, decide_split
 from .detector import Detector
-from .layout import find_panels
 
 
-def panel_rows(
+@dataclass(frozen=True)
+class FigureSplit:
+    """One figure's split decision and its panel rows (candidates too, when rejected)."""
+
+    decision: SplitDecision
+    caption_labels: int  # how many panels the caption names (0 or 1: none)
+    rows: list[dict]
+
+
+def split_figure(
     parent: dict,
     img_bytes: bytes,
     *,
     detector: Detector | None = None,
     max_side: int = 1024,
     quality: int = 90,
-) -> list[dict]:
-    """Panel rows of one figure row, or [] when the figure is not split.
+) -> FigureSplit:
+    """The split decision of one figure row, with a row per candidate panel.
 
     ``parent`` needs ``key`` and ``caption`` (``markup_labels`` is used when present);
     ``img_bytes`` is its normalised image. The classical splitter reads a grey decode (for a
     JPEG, libjpeg's luma plane alone: no chroma, no colour conversion), and the colour image
-    is decoded only once the figure is known to be compound, for the crops; a detector reads
-    the colour image. Crops are hashed from the grey image. Each row has ``key, parent_key,
-    panel_index, box`` (x0, y0, x1, y1 as fractions of the parent), ``label, subcaption,
-    aligned, image`` (RGB JPEG), ``width, height, sha256, phash, dhash``.
+    is decoded only for an accepted split, for the crops; a detector reads the colour image.
+    Crops are hashed from the grey image. Each row has ``key, parent_key, panel_index, box``
+    (x0, y0, x1, y1 as fractions of the parent), ``label, subcaption, aligned, decision,
+    reason, confidence, image`` (RGB JPEG; None for a rejected candidate), ``width,
+    height, sha256, phash, dhash``.
     """
-    searched = decode_figure(img_bytes, "L" if detector is None else "RGB")
-    boxes = find_panels(searched, detector=detector).boxes
-    if len(boxes) < 2:
-        return []
-    rgb = searched if detector is not None else decode_figure(img_bytes, "RGB")
-    gray = searched if detector is None else rgb.convert("L")
     split = split_caption(parent.get("caption") or "", parent.get("markup_labels"))
-    w, h = rgb.size
+    if len(split.items) < 2 and detector is None:  # kept whole: no pixel needs reading
+        return FigureSplit(NOT_NAMED, len(split.items), [])
+    searched = decode_figure(img_bytes, "L" if detector is None else "RGB")
+    decision = decide_split(searched, split, detector=detector)
+    if not decision.boxes:
+        return FigureSplit(decision, len(split.items), [])
+    rgb = gray = None
+    if decision.accepted:
+        rgb = searched if detector is not None else decode_figure(img_bytes, "RGB")
+        gray = searched if detector is None else rgb.convert("L")
+    w, h = searched.size
     rows = []
-    for k, (box, label, text, aligned) in enumerate(align(boxes, split)):
-        crop = rgb.crop(box)
-        if max(crop.size) > max_side:
-            crop.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
-        jpeg = _encode_jpeg(crop, quality)
-        thumb = hash_thumbnail(gray.crop(box))
-        rows.append(
-            {
-                "key": panel_key(parent["key"], k),
-                "parent_key": parent["key"],
-                "panel_index": k,
-                "box": [box[0] / w, box[1] / h, box[2] / w, box[3] / h],
-                "label": label,
-                "subcaption": text,
-                "aligned": aligned,
-                "image": jpeg,
-                "width": crop.width,
-                "height": crop.height,
-                "sha256": hashlib.sha256(jpeg).hexdigest(),
-                "phash": phash64(thumb),
-                "dhash": dhash64(thumb),
-            }
-        )
-    return rows
+    for k, (box, label, text, aligned) in enumerate(align(decision.boxes, split)):
+        row = {
+            "key": panel_key(parent["key"], k),
+            "parent_key": parent["key"],
+            "panel_index": k,
+            "box": [box[0] / w, box[1] / h, box[2] / w, box[3] / h],
+            "label": label,
+            "subcaption": text,
+            "aligned": aligned,
+            "decision": "accepted" if decision.accepted else "rejected",
+            "reason": decision.reason,
+            "confidence": decision.confidence,
+        }
+        if rgb is None or gray is None:
+            width, height = _fitted(box[2] - box[0], box[3] - box[1], max_side)
+            row |= {"image": None, "width": width, "height": height}
+            row |= {"sha256": None, "phash": None, "dhash": None}
+        else:
+            row |= _panel_image(rgb, gray, box, max_side, quality)
+        rows.append(row)
+    return FigureSplit(decision, len(split.items), rows)
+
+
+def _panel_image(
+    rgb: Image.Image, gray: Image.Image, box: Box, max_side: int, quality: int
+) -> dict:
+    """A panel's JPEG crop, its size and its hashes."""
+    crop = rgb.crop(box)
+    if max(crop.size) > max_side:
+        crop.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    jpeg = _encode_jpeg(crop, quality)
+    thumb = hash_thumbnail(gray.crop(box))
+    return {
+        "image": jpeg,
+        "width": crop.width,
+        "height": crop.height,
+        "sha256": hashlib.sha256(jpeg).hexdigest(),
+        "phash": phash64(thumb),
+        "dhash": dhash64(thumb),
+    }
+
+
+def _fitted(w: int, h: int, max_side: int) -> tuple[int, int]:
+    """The size a crop of w x h gets once fitted within ``max_side`` (as ``thumbnail``)."""
+    if max(w, h) <= max_side:
+        return w, h
+    scale = max_side / max(w, h)
+    return max(1, round(w * scale)), max(1, round(h * scale))
 
 
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError, struct.error)

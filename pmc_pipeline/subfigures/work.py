@@ -29,9 +29,6 @@ _RINGING = 2.0  # (ringing beside an edge moves few pixels; a pale fill moves ma
 _MIN_GUTTER = 2  # figure pixels; thinner blank lines are gaps between text lines
 
 
-_WIDE = 0.5  # XY-cut cuts first at gutters at least this fraction of the widest one
-
-
 WHITE = 240  # blank lines this light are background on a light figure
 
 
@@ -41,7 +38,7 @@ _BG_TOL = 24  # blank lines this close to the border colour are background, when
 _UNIFORM_BORDER = 0.8  # this much of the border has that colour
 
 
-_DARK = 128  # a border darker than this makes a dark figure, where white is content
+DARK = 128  # a border darker than this makes a dark figure, where white is content
 
 
 _LINE_MAX = 3  # a blank band of another colour at most this thick (work px) is a separator
@@ -62,10 +59,11 @@ class Work:
     panels: dict[Box, bool] = field(default_factory=dict)  # is_panel verdicts
     structure: dict[Box, bool] = field(default_factory=dict)  # of trimmed boxes
     trims: dict[Box, Box] = field(default_factory=dict)
-    gutters: dict[tuple[Box, int, bool], list[Box]] = field(default_factory=dict)
+    gutters: dict[tuple[Box, int], list[Box]] = field(default_factory=dict)
     cut_spans: dict[tuple[Box, int], tuple[list[Span], list[Span]]] = field(default_factory=dict)
     masks: dict[int, np.ndarray] = field(default_factory=dict)
-    tight: dict[Box, int] = field(default_factory=dict)  # pieces already tight along an axis
+    seams: dict[tuple[Box, int], list[int]] = field(default_factory=dict)
+    strong_cuts: dict[tuple[Box, int], list[tuple[int, int, float]]] = field(default_factory=dict)
     # per line (axis, cross interval): [(start, end, blank, light)] of the lines computed
     levels: dict[tuple[int, int, int], list[tuple[int, int, np.ndarray, np.ndarray]]] = field(
         default_factory=dict
@@ -167,9 +165,8 @@ def trim(work: Work, region: Box) -> Box:
     """
     if region not in work.trims:
         x0, y0, x1, y1 = region
-        tight = work.tight.get(region)  # the axis a cut already made tight
-        rows = [0, y1 - y0 - 1] if tight == 1 else _content_lines(work, region, 1)
-        cols = [0, x1 - x0 - 1] if tight == 0 else _content_lines(work, region, 0)
+        rows = _content_lines(work, region, 1)
+        cols = _content_lines(work, region, 0)
         if len(rows) and len(cols):
             trimmed = (x0 + int(cols[0]), y0 + int(rows[0]))
             work.trims[region] = (*trimmed, x0 + int(cols[-1]) + 1, y0 + int(rows[-1]) + 1)
@@ -193,7 +190,7 @@ def _background_levels(bg: int) -> np.ndarray:
     256 levels, looked up per line."""
     level = np.arange(256)
     near = np.abs(level - bg) <= _BG_TOL
-    return near | (level >= WHITE) if bg >= _DARK else near
+    return near | (level >= WHITE) if bg >= DARK else near
 
 
 def _blank_level(sub: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
@@ -216,39 +213,25 @@ def _blank_level(sub: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
     return blank, light
 
 
-def gutter_pieces(work: Work, region: Box, axis: int, wide: bool = False) -> list[Box]:
+def gutter_pieces(work: Work, region: Box, axis: int) -> list[Box]:
     """Cut a region at its interior gutters: rows (axis=1) or columns (axis=0).
 
     A gutter is a run of blank lines of the background colour (white, or the border
-    colour) at least ``min_gutter`` thick, or a thin separator line of any colour. With
-    ``wide`` only separator lines and gutters at least half as thick as the widest count.
+    colour) at least ``min_gutter`` thick, or a thin separator line of any colour.
     """
-    key = (region, axis, wide)
+    key = (region, axis)
     if key not in work.gutters:
-        work.gutters[key] = _find_gutter_pieces(work, region, axis, wide)
+        x0, y0, x1, y1 = region
+        gutters, lines = work.cuts(region, axis)
+        cuts = sorted(gutters + lines)
+        n = (y1 - y0) if axis == 1 else (x1 - x0)
+        edges = [0, *[v for c in cuts for v in c], n]
+        spans = list(zip(edges[0::2], edges[1::2], strict=True))
+        if axis == 1:
+            work.gutters[key] = [(x0, y0 + a, x1, y0 + b) for a, b in spans] if cuts else []
+        else:
+            work.gutters[key] = [(x0 + a, y0, x0 + b, y1) for a, b in spans] if cuts else []
     return work.gutters[key]
-
-
-def _find_gutter_pieces(work: Work, region: Box, axis: int, wide: bool) -> list[Box]:
-    x0, y0, x1, y1 = region
-    gutters, lines = work.cuts(region, axis)
-    if wide and gutters:
-        widest = max(e - s for s, e in gutters)
-        gutters = [(s, e) for s, e in gutters if e - s >= _WIDE * widest]
-    cuts = sorted(gutters + lines)
-    if not cuts:
-        return []
-    n = (y1 - y0) if axis == 1 else (x1 - x0)
-    edges = [0, *[v for c in cuts for v in c], n]
-    spans = list(zip(edges[0::2], edges[1::2], strict=True))
-    if axis == 1:
-        pieces = [(x0, y0 + a, x1, y0 + b) for a, b in spans]
-    else:
-        pieces = [(x0 + a, y0, x0 + b, y1) for a, b in spans]
-    if not lines:
-        for piece in pieces:  # next to background gutters (not lines): already tight
-            work.tight.setdefault(piece, axis)
-    return pieces
 
 
 def _find_cuts(work: Work, region: Box, axis: int) -> tuple[list[Span], list[Span]]:
@@ -268,7 +251,7 @@ def _find_cuts(work: Work, region: Box, axis: int) -> tuple[list[Span], list[Spa
         if s > 0 and e < n
     ]
     lines = []
-    if work.bg >= _DARK:
+    if work.bg >= DARK:
         lines = [
             (s, e)
             for s, e in _runs(blank & ~background)
@@ -353,4 +336,4 @@ def _longest_run(mask: np.ndarray, lines: np.ndarray, axis: int) -> int:
     return int((edges[1::2] - edges[0::2]).max(initial=0))
 
 
-INK = 48  # ... and this far, ink (what connected components are made of)
+INK = 48  # a pixel this far from the background is ink (what connected components are made of)

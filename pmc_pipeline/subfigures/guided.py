@@ -1,0 +1,274 @@
+"""Caption-guided layout search: the n panels a caption names, as the n cleanest regions.
+
+Why: an unguided search must guess how many panels there are, and guesses wrong where
+panels abut (photo mosaics, shared axes) or where a chart's own legend stands off behind a
+gutter. When the caption names n panels the question is narrower and safer: which cuts
+(background gutters, seams between abutting photographs) divide the figure into exactly n
+regions, in rows or columns and then across each of them, as evenly and cleanly as possible?
+
+The search is two levels of XY-cut: cuts right across the figure (rows, or columns), then
+cuts across each of those strips. That covers grids, rows, columns and spanning layouts (a
+tall panel beside stacked ones, a wide one over several). Blank lines of any rectangle are
+read from cumulative counts of content pixels, so trying a cut costs a few array lookups,
+not a pass over pixels; only the chosen panels are judged by the full role rules.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .boxes import Box
+from .roles import is_panel, min_area, min_side
+from .seams import seam_cuts
+from .work import Work, trim
+
+SEAM_STRENGTH = 3.0  # a seam between abutting photographs counts as a gutter this wide (fig px)
+FLANKED = 8.0  # added to a gutter with dense content right beside it on both sides: a clean
+_DENSE = 0.5  # line through photographs (this much content) is no gap between text lines
+UNEVEN = 1.0  # charged per unit of |log(length ratio)| between neighbouring pieces
+_MAX_CUTS = 6  # the strongest cuts of a strip along one axis that the search considers
+_MAX_PANELS = 16  # more labels than this: the search is not tried (the figure stays whole)
+_RETRIES = 3  # divisions tried, each without the pieces the role rules refused before
+
+Cut = tuple[int, int, float]  # [start, end) in work pixels along the axis, strength (fig px)
+
+
+@dataclass(frozen=True)
+class Guided:
+    """The best division into n panels (work pixels), and how clean its cuts are."""
+
+    boxes: list[Box]
+    weakest: float  # the weakest chosen cut, as a gutter width in figure pixels
+    rival: float  # the strongest cut that would halve one of the panels (0: none)
+    panels_ok: bool  # every panel passes the role rules (not a legend, label or strip)
+
+
+@dataclass(frozen=True)
+class _Division:
+    score: float  # log-strength of the cuts less unevenness
+    weakest: float
+    boxes: tuple[Box, ...]
+
+
+class _Blank:
+    """Which lines of any rectangle hold no content, from cumulative counts."""
+
+    def __init__(self, work: Work) -> None:
+        content = (~work.background)[work.a].view(np.uint8)
+        # int16 holds any count (the work copy is at most ~1024 px a side), at half the work
+        self.down = np.zeros((content.shape[0] + 1, content.shape[1]), dtype=np.int16)
+        np.cumsum(content, axis=0, out=self.down[1:])
+        self.across = np.zeros((content.shape[0], content.shape[1] + 1), dtype=np.int16)
+        np.cumsum(content, axis=1, out=self.across[:, 1:])
+
+    def counts(self, box: Box, axis: int) -> np.ndarray:
+        """Content pixels in each row (axis=1) or column (axis=0) of a box."""
+        x0, y0, x1, y1 = box
+        if axis == 1:
+            return self.across[y0:y1, x1] - self.across[y0:y1, x0]
+        return self.down[y1, x0:x1] - self.down[y0, x0:x1]
+
+    def lines(self, box: Box, axis: int) -> np.ndarray:
+        """Blank rows (axis=1) or columns (axis=0) of a box, as a bool array."""
+        return self.counts(box, axis) == 0
+
+
+def guided_panels(work: Work, n: int) -> Guided | None:
+    """The n panels of the figure with the best cuts; None when no division into n
+    pieces of panel size exists."""
+    if not 2 <= n <= _MAX_PANELS:
+        return None
+    search = _Search(work, n)
+    whole = search.trim((0, 0, *work.size))
+    for _ in range(_RETRIES):
+        best = search.divide(whole, n, levels=2)
+        if best is None:
+            return None
+        boxes = [trim(work, b) for b in best.boxes]
+        bad = {leaf for leaf, box in zip(best.boxes, boxes, strict=True) if not is_panel(work, box)}
+        if not bad:
+            break
+        search.ban(bad)  # a legend or a label strip: the next best division without it
+    rival = max((search.strongest_halving(b) for b in boxes), default=0.0)
+    return Guided(boxes, best.weakest, rival, not bad)
+
+
+class _Search:
+    def __init__(self, work: Work, n: int) -> None:
+        self.work = work
+        self.n = n
+        self.blank = _Blank(work)
+        # (box, axis, levels) -> (the largest count searched, best division per count)
+        self.memo: dict[tuple[Box, int, int], tuple[int, dict[int, _Division]]] = {}
+        self.banned: set[Box] = set()
+        self.found: dict[tuple[Box, int, int], list[Cut]] = {}
+        self.side = (min_side(work, 0), min_side(work, 1))
+        self.area = min_area(work)
+
+    def trim(self, box: Box) -> Box:
+        x0, y0, x1, y1 = box
+        rows = np.flatnonzero(~self.blank.lines(box, 1))
+        cols = np.flatnonzero(~self.blank.lines(box, 0))
+        if not rows.size or not cols.size:
+            return box
+        return (
+            x0 + int(cols[0]),
+            y0 + int(rows[0]),
+            x0 + int(cols[-1]) + 1,
+            y0 + int(rows[-1]) + 1,
+        )
+
+    def ban(self, leaves: set[Box]) -> None:
+        """Never use these pieces as panels again; forget the divisions found so far."""
+        self.banned |= leaves
+        self.memo.clear()
+
+    def fits(self, box: Box, k: int) -> bool:
+        """Large enough for k panels: sides and area alone."""
+        w, h = box[2] - box[0], box[3] - box[1]
+        return w >= self.side[0] and h >= self.side[1] and w * h >= k * self.area
+
+    def cuts(self, box: Box, axis: int, need: int) -> list[Cut]:
+        """Interior gutters across a box (blank runs that touch neither edge: its margins
+        are no cuts), the strongest ``_MAX_CUTS``; seams between photographs too when there
+        are fewer gutters than the cuts needed."""
+        key = (box, axis, need)
+        if key not in self.found:
+            self.found[key] = self._cuts(box, axis, need)
+        return self.found[key]
+
+    def _cuts(self, box: Box, axis: int, need: int) -> list[Cut]:
+        counts = self.blank.counts(box, axis)
+        blank = counts == 0
+        padded = np.concatenate(([False], blank, [False]))
+        edges = np.flatnonzero(padded[1:] != padded[:-1])
+        scale = self.work.scale
+        dense = _DENSE * ((box[2] - box[0]) if axis == 1 else (box[3] - box[1]))
+        found = [
+            (
+                int(s),
+                int(e),
+                (e - s) * scale + FLANKED * bool(min(counts[s - 1], counts[e]) >= dense),
+            )
+            for s, e in zip(edges[0::2], edges[1::2], strict=True)
+            if s > 0 and e < blank.size
+        ]
+        if len(found) < need:
+            found += [(k, k, SEAM_STRENGTH) for k in seam_cuts(self.work, box, axis)]
+        if len(found) > _MAX_CUTS:
+            found = sorted(found, key=lambda c: -c[2])[:_MAX_CUTS]
+        return sorted(found)
+
+    def divide(self, box: Box, k: int, levels: int) -> _Division | None:
+        """The best division of a box into k pieces by at most ``levels`` levels (pieces
+        keep their margins: trimmed once chosen)."""
+        if k == 1:
+            ok = self.fits(box, 1) and box not in self.banned
+            return _Division(0.0, math.inf, (box,)) if ok else None
+        if levels == 0 or not self.fits(box, k):
+            return None
+        k_most = max(k, min(self.n, int(_area(box) // self.area)))  # every count at once
+        found = [self._along(box, axis, k_most, levels).get(k) for axis in (1, 0)]
+        return max((f for f in found if f), key=lambda f: (f.score, f.weakest), default=None)
+
+    def _along(self, box: Box, axis: int, k: int, levels: int) -> dict[int, _Division]:
+        """The best divisions into 2..k pieces by at least one cut along ``axis``, pieces
+        divided further across (one level down) when they hold several panels; memoised,
+        as one search answers every count up to k.
+
+        A division scores the log-strength of its cuts, less ``UNEVEN`` per unit of log ratio
+        between the lengths of neighbouring pieces: panels side by side are about the same
+        size, so a chart cut from its own legend (a long piece beside a short one) loses to
+        the even cut between two charts even where the legend's gutter is wider.
+        """
+        key = (box, axis, levels)
+        if key in self.memo and self.memo[key][0] >= k:
+            return self.memo[key][1]
+        found = self.cuts(box, axis, k - 1)
+        x0, y0, x1, y1 = box
+        start = y0 if axis == 1 else x0
+        length = (y1 - y0) if axis == 1 else (x1 - x0)
+        m = len(found)
+        ends = [0, *(c[1] for c in found)]  # where the piece after cut i-1 starts
+        starts = [*(c[0] for c in found), length]  # where the piece before cut j ends
+
+        most = k if levels > 1 else 1  # panels one piece may hold: the last level, one
+        pieces: dict[tuple[int, int, int], _Division | None] = {}
+
+        def piece(i: int, j: int, here: int) -> _Division | None:
+            if here > most:
+                return None
+            if (i, j, here) not in pieces:
+                a, b = start + ends[i], start + starts[j]
+                sub = (x0, a, x1, b) if axis == 1 else (a, y0, b, y1)
+                ok = b > a and self.fits(sub, here)
+                pieces[i, j, here] = self.divide(sub, here, levels - 1) if ok else None
+            return pieces[i, j, here]
+
+        # best[j][left]: (division, first piece length) of the stretch after cut j-1 (j=0:
+        # the box's start) into ``left`` pieces; filled from the end.
+        best: list[dict[int, list[tuple[_Division, int]]]] = [{} for _ in range(m + 1)]
+        for i in range(m, -1, -1):
+            for left in range(1, k + 1):
+                options = []
+                last = piece(i, m, left) if i > 0 else None  # i == 0: no cut, not a division
+                if last:
+                    options.append((last, starts[m] - ends[i]))
+                for j in range(i, m):
+                    for here in range(1, min(left, most + 1)):
+                        first = piece(i, j, here)
+                        if first is None:
+                            continue
+                        after = _pick(best[j + 1].get(left - here, []), starts[j] - ends[i])
+                        if after is None:
+                            continue
+                        strength = found[j][2]
+                        options.append(
+                            (
+                                _Division(
+                                    first.score + after.score + math.log1p(strength),
+                                    min(first.weakest, after.weakest, strength),
+                                    first.boxes + after.boxes,
+                                ),
+                                starts[j] - ends[i],
+                            )
+                        )
+                best[i][left] = options
+        divisions = {n: d for n in range(2, k + 1) if (d := _pick(best[0].get(n, []), None))}
+        self.memo[key] = (k, divisions)
+        return divisions
+
+    def strongest_halving(self, box: Box) -> float:
+        """The widest cut across a panel that leaves two pieces of panel size: a rival
+        reading of the layout (the caption's n might be counted another way)."""
+        strongest = 0.0
+        for axis in (1, 0):
+            x0, y0, x1, y1 = box
+            start = y0 if axis == 1 else x0
+            for s, e, strength in self.cuts(box, axis, 1):
+                a = (x0, y0, x1, start + s) if axis == 1 else (x0, y0, start + s, y1)
+                b = (x0, start + e, x1, y1) if axis == 1 else (start + e, y0, x1, y1)
+                if strength > strongest and self.fits(a, 1) and self.fits(b, 1):
+                    strongest = strength
+        return strongest
+
+
+def _area(box: Box) -> int:
+    return (box[2] - box[0]) * (box[3] - box[1])
+
+
+def _pick(options: list[tuple[_Division, int]], before: int | None) -> _Division | None:
+    """The best of the divisions that follow a piece ``before`` long, unevenness charged."""
+    best, best_key = None, None
+    for division, first in options:
+        score = division.score
+        if before is not None:
+            score -= UNEVEN * abs(math.log(max(before, 1) / max(first, 1)))
+        key = (score, division.weakest)
+        if best_key is None or key > best_key:
+            best = _Division(score, division.weakest, division.boxes)
+            best_key = key
+    return best

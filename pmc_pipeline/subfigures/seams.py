@@ -1,0 +1,66 @@
+"""Seams between abutting photographs: cuts where no gutter separates two panels.
+
+Why: fluorescence channels, stained sections and scans are often set edge to edge with no
+gutter at all; the only evidence of two panels is a straight grey step along the whole
+region, far stronger than the steps of the lines around it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .boxes import Box
+from .work import WHITE, Work, median, share
+
+_SEAM_STEP = 24  # a seam between abutting photos is a grey step this large ...
+
+
+_SEAM_SPAN = 0.5  # ... along at least this fraction of the region ...
+
+
+_SEAM_PEAK = 4.0  # ... and this many times more often than in the lines nearby,
+
+
+_SEAM_WHITE_SIDE = 0.1  # ... between photographs: this little white on both sides ...
+
+
+_SEAM_WHITE_REGION = 0.3  # ... in a region this little white
+
+
+def seam_cuts(work: Work, region: Box, axis: int) -> list[int]:
+    """Straight seams between abutting photographs: line offsets in the region (rows for
+    axis=1, columns for axis=0) where a grey step runs along the whole region.
+
+    Only regions of photographs (little white) are searched. A step is a seam when it spans
+    most of the region, stands far above the steps of nearby lines, and both sides are
+    photographs too: an axis, a frame or a bar edge has white beside it. A thin light line
+    between two photographs gives two seams and a sliver, which folds away.
+    """
+    key = (region, axis)
+    if key not in work.seams:
+        x0, y0, x1, y1 = region
+        seams: list[int] = []
+        if share(work.a[y0:y1:4, x0:x1:4] >= WHITE) <= _SEAM_WHITE_REGION:
+            sub = work.a[y0:y1, x0:x1]
+            a, b = (sub[1:], sub[:-1]) if axis == 1 else (sub[:, 1:], sub[:, :-1])
+            step = np.maximum(a, b) - np.minimum(a, b) > _SEAM_STEP  # |grey step|, in uint8
+            white_share = share(sub >= WHITE, axis)
+            seams = [k for k in _seam_positions(share(step, axis)) if _photo_sides(white_share, k)]
+        work.seams[key] = seams
+    return work.seams[key]
+
+
+def _photo_sides(white_share: np.ndarray, k: int) -> bool:
+    """Whether the lines just before and after a seam at k hold little white."""
+    before, after = white_share[max(0, k - 4) : max(0, k - 1)], white_share[k + 1 : k + 4]
+    return bool(before.size and after.size and max(before.max(), after.max()) <= _SEAM_WHITE_SIDE)
+
+
+def _seam_positions(frac: np.ndarray) -> list[int]:
+    """Line indices k where a step between lines k-1 and k stands out from its neighbours."""
+    out = []
+    for k in np.flatnonzero(frac >= _SEAM_SPAN).tolist():
+        near = np.concatenate((frac[max(0, k - 10) : max(0, k - 2)], frac[k + 3 : k + 11]))
+        if near.size >= 8 and frac[k] >= _SEAM_PEAK * max(median(near), 0.02):
+            out.append(k + 1)
+    return out
