@@ -13,6 +13,7 @@ for inspection, never for training.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -34,9 +35,10 @@ WEAK_LAYOUT = "weak-layout"  # n panels found, by cuts too weak or ambiguous to 
 DETECTOR_MISMATCH = "detector-mismatch"  # a learned detector's count disagrees with the caption
 
 STRONG_CUT = 8.0  # figure px: a division whose weakest cut is this strong is trusted ...
-WEAK_CUT = 2.0  # ... one with a weaker cut (a thin line, a seam) only when its panels are of
-REGULAR = 1.2  # one size (within this ratio), as tiles of a mosaic are; always on a dark
-# figure, where the black inside fluorescence photographs looks like a black gutter
+WEAK_CUT = 2.0  # ... one with a weaker cut (a thin line, a seam) only when pieces side by
+REGULAR = 1.5  # side are of about one length (within this ratio: axis labels differ), and of
+REGULAR_TILES = 1.2  # one length where a cut is a seam or the figure is dark: tiles of a
+# mosaic are, while the black inside fluorescence photographs looks like a black gutter
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,9 @@ def decide_split(
     if not guided.panels_ok:
         return SplitDecision(boxes, False, NOT_PANELS, 0.25 * strength)
     strong = guided.weakest >= STRONG_CUT and work.bg >= DARK
-    if not strong and (guided.weakest < WEAK_CUT or not _regular(guided.boxes)):
+    tiles = guided.seamed or work.bg < DARK  # photographs edge to edge, or on black
+    regular = guided.uneven <= math.log(REGULAR_TILES if tiles else REGULAR)
+    if not strong and (guided.weakest < WEAK_CUT or not regular):
         return SplitDecision(boxes, False, WEAK_LAYOUT, 0.5 * strength)
     return SplitDecision(boxes, True, ACCEPTED, 0.5 + 0.5 * strength)
 
@@ -88,13 +92,6 @@ def _detector_decision(img: Image.Image, n: int, detector: Detector) -> SplitDec
     if len(boxes) != n:
         return SplitDecision(boxes, False, DETECTOR_MISMATCH, 0.0)
     return SplitDecision(boxes, True, ACCEPTED, 0.9)
-
-
-def _regular(boxes: Sequence[Box]) -> bool:
-    """Whether panels are of one size (within ``REGULAR``), as the tiles of a mosaic."""
-    widths = [b[2] - b[0] for b in boxes]
-    heights = [b[3] - b[1] for b in boxes]
-    return max(widths) <= REGULAR * min(widths) and max(heights) <= REGULAR * min(heights)
 
 
 def _in_sequence(labels: list[str]) -> bool:

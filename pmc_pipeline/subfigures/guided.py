@@ -42,7 +42,8 @@ class Guided:
 
     boxes: list[Box]
     weakest: float  # the weakest chosen cut, as a gutter width in figure pixels
-    rival: float  # the strongest cut that would halve one of the panels (0: none)
+    uneven: float  # the largest |log length ratio| of pieces side by side, at any level
+    seamed: bool  # some cut is a seam between abutting photographs
     panels_ok: bool  # every panel passes the role rules (not a legend, label or strip)
 
 
@@ -51,6 +52,8 @@ class _Division:
     score: float  # log-strength of the cuts less unevenness
     weakest: float
     boxes: tuple[Box, ...]
+    uneven: float = 0.0  # the largest |log length ratio| of neighbouring pieces, any level
+    seamed: bool = False  # a cut is a seam between photographs, not a gutter
 
 
 class _Blank:
@@ -92,8 +95,7 @@ def guided_panels(work: Work, n: int) -> Guided | None:
         if not bad:
             break
         search.ban(bad)  # a legend or a label strip: the next best division without it
-    rival = max((search.strongest_halving(b) for b in boxes), default=0.0)
-    return Guided(boxes, best.weakest, rival, not bad)
+    return Guided(boxes, best.weakest, best.uneven, best.seamed, not bad)
 
 
 class _Search:
@@ -232,6 +234,8 @@ class _Search:
                                     first.score + after.score + math.log1p(strength),
                                     min(first.weakest, after.weakest, strength),
                                     first.boxes + after.boxes,
+                                    max(first.uneven, after.uneven),
+                                    first.seamed or after.seamed or found[j][0] == found[j][1],
                                 ),
                                 starts[j] - ends[i],
                             )
@@ -240,20 +244,6 @@ class _Search:
         divisions = {n: d for n in range(2, k + 1) if (d := _pick(best[0].get(n, []), None))}
         self.memo[key] = (k, divisions)
         return divisions
-
-    def strongest_halving(self, box: Box) -> float:
-        """The widest cut across a panel that leaves two pieces of panel size: a rival
-        reading of the layout (the caption's n might be counted another way)."""
-        strongest = 0.0
-        for axis in (1, 0):
-            x0, y0, x1, y1 = box
-            start = y0 if axis == 1 else x0
-            for s, e, strength in self.cuts(box, axis, 1):
-                a = (x0, y0, x1, start + s) if axis == 1 else (x0, y0, start + s, y1)
-                b = (x0, start + e, x1, y1) if axis == 1 else (start + e, y0, x1, y1)
-                if strength > strongest and self.fits(a, 1) and self.fits(b, 1):
-                    strongest = strength
-        return strongest
 
 
 def _area(box: Box) -> int:
@@ -264,11 +254,11 @@ def _pick(options: list[tuple[_Division, int]], before: int | None) -> _Division
     """The best of the divisions that follow a piece ``before`` long, unevenness charged."""
     best, best_key = None, None
     for division, first in options:
-        score = division.score
-        if before is not None:
-            score -= UNEVEN * abs(math.log(max(before, 1) / max(first, 1)))
+        ratio = 0.0 if before is None else abs(math.log(max(before, 1) / max(first, 1)))
+        score = division.score - UNEVEN * ratio
         key = (score, division.weakest)
         if best_key is None or key > best_key:
-            best = _Division(score, division.weakest, division.boxes)
+            uneven = max(division.uneven, ratio)
+            best = _Division(score, division.weakest, division.boxes, uneven, division.seamed)
             best_key = key
     return best
