@@ -35,7 +35,7 @@ WEAK_LAYOUT = "weak-layout"  # n panels found, by cuts too weak or ambiguous to 
 DETECTOR_MISMATCH = "detector-mismatch"  # a learned detector's count disagrees with the caption
 
 STRONG_CUT = 8.0  # figure px: a division whose weakest cut is this strong is trusted ...
-WEAK_CUT = 2.0  # ... one with a weaker cut (a thin line, a seam) only when pieces side by
+WEAK_CUT = 1.0  # ... one with a weaker cut (a thin line, a seam) only when pieces side by
 REGULAR = 1.5  # side are of about one length (within this ratio: axis labels differ), and of
 REGULAR_TILES = 1.2  # one length where a cut is a seam or the figure is dark: tiles of a
 # mosaic are, while the black inside fluorescence photographs looks like a black gutter
