@@ -8,7 +8,8 @@ false, so a figure is split only when independent evidence agrees. One idea a mo
 - ``captions``: the caption's panel labels and sub-captions;
 - ``work``, ``roles``, ``seams``, ``guided``: the figure's layout from its pixels, searched for
   the panels its caption names (classical, runs anywhere);
-- ``decision``: the split decision and the pairing of panels with sub-captions;
+- ``decision``: the split decision and the pairing of panels with sub-captions, in the
+  order the printed letters (``letters``) show;
 - ``detector``: the seam for a learned detector (local files only, never downloads);
 - ``rows``: panel records for the ``split`` stage.
 """

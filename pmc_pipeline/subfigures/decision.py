@@ -23,6 +23,7 @@ from .boxes import Box, reading_order
 from .captions import CaptionSplit
 from .detector import Detector, detected
 from .guided import guided_panels
+from .letters import printed_order
 from .work import DARK, Work, to_figure, working_copy
 
 # Reasons, one per figure.
@@ -43,8 +44,9 @@ REGULAR_TILES = 1.2  # one length where a cut is a seam or the figure is dark: t
 
 @dataclass(frozen=True)
 class SplitDecision:
-    """One figure's verdict: its candidate panels (figure pixels, reading order; [] when
-    none), whether they become samples, why, and how strongly the evidence agrees."""
+    """One figure's verdict: its candidate panels (figure pixels, in the order of the
+    caption's labels: rows-first unless printed letters run down the columns; [] when none),
+    whether they become samples, why, and how strongly the evidence agrees."""
 
     boxes: list[Box]
     accepted: bool
@@ -79,6 +81,9 @@ def decide_split(
     regular = guided.uneven <= math.log(REGULAR_TILES if tiles else REGULAR)
     if not strong and (guided.weakest < WEAK_CUT or not regular):
         return SplitDecision(boxes, False, WEAK_LAYOUT, 0.5 * strength)
+    order = printed_order(img, boxes, split.labels)  # letters printed down the columns
+    if order is not None:
+        boxes = [boxes[i] for i in order]
     return SplitDecision(boxes, True, ACCEPTED, 0.5 + 0.5 * strength)
 
 

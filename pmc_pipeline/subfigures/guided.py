@@ -164,16 +164,18 @@ class _Search:
             found = sorted(found, key=lambda c: -c[2])[:_MAX_CUTS]
         return sorted(found)
 
-    def divide(self, box: Box, k: int, levels: int) -> _Division | None:
-        """The best division of a box into k pieces by at most ``levels`` levels (pieces
-        keep their margins: trimmed once chosen)."""
+    def divide(
+        self, box: Box, k: int, levels: int, axes: tuple[int, ...] = (1, 0)
+    ) -> _Division | None:
+        """The best division of a box into k pieces by at most ``levels`` levels, cutting
+        first along one of ``axes`` (pieces keep their margins: trimmed once chosen)."""
         if k == 1:
             ok = self.fits(box, 1) and box not in self.banned
             return _Division(0.0, math.inf, (box,)) if ok else None
         if levels == 0 or not self.fits(box, k):
             return None
         k_most = max(k, min(self.n, int(_area(box) // self.area)))  # every count at once
-        found = [self._along(box, axis, k_most, levels).get(k) for axis in (1, 0)]
+        found = [self._along(box, axis, k_most, levels).get(k) for axis in axes]
         return max((f for f in found if f), key=lambda f: (f.score, f.weakest), default=None)
 
     def _along(self, box: Box, axis: int, k: int, levels: int) -> dict[int, _Division]:
@@ -207,7 +209,9 @@ class _Search:
                 a, b = start + ends[i], start + starts[j]
                 sub = (x0, a, x1, b) if axis == 1 else (a, y0, b, y1)
                 ok = b > a and self.fits(sub, here)
-                pieces[i, j, here] = self.divide(sub, here, levels - 1) if ok else None
+                # across, one level down: a cut along this axis again is one of this level's
+                across = self.divide(sub, here, levels - 1, (1 - axis,)) if ok else None
+                pieces[i, j, here] = across
             return pieces[i, j, here]
 
         # best[j][left]: (division, first piece length) of the stretch after cut j-1 (j=0:
