@@ -175,9 +175,7 @@ def bench_generated(subset: str, n_singles: int, n_compounds: int) -> dict:
         "singles": {
             "figures": total["figures"],
             "yielding_panels": _rate(total["split"], total["figures"]),
-            "by_family": {
-                k: f"{v['split']}/{v['figures']}" for k, v in sorted(singles.items())
-            },
+            "by_family": {k: f"{v['split']}/{v['figures']}" for k, v in sorted(singles.items())},
         },
         "compounds": {
             facet: {value: _scores(c) for value, c in sorted(values.items())}
@@ -299,9 +297,7 @@ def split_floor(jpeg: bytes, boxes: list[Box], quality: int = 90) -> None:
 def bench_cost(figures: list[tuple[dict, bytes]], repeat: int) -> dict:
     """Best-of-``repeat`` CPU ms per figure of the split and of its floor, same process."""
     results = [split_figure(row, jpeg) for row, jpeg in figures]
-    boxes = [
-        list(r.decision.boxes) if r.decision.accepted else [] for r in results
-    ]
+    boxes = [list(r.decision.boxes) if r.decision.accepted else [] for r in results]
 
     def best(fn: Callable[[], Iterable]) -> float:
         times = []

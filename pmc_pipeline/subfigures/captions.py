@@ -32,44 +32,18 @@ class CaptionSplit:
 
 
 _ROMAN = ("i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii")
-
-
 _ROMAN_RE = r"(?:viii|vii|vi|iv|ix|xii|xi|x|v|iii|ii|i)"
-
-
 _ATOM = rf"(?:{_ROMAN_RE}|[A-Za-z]\d{{0,2}}['\u2032]?)(?![A-Za-z0-9])"
-
-
 _POS_WORD = r"(?:left|right|top|bottom|middle|upper|lower|cent(?:er|re))"
-
-
 _POSITION = rf"(?:(?:top|bottom|upper|lower|middle)[ -])?{_POS_WORD}(?:\s+(?:panels?|row|column))?"
-
-
 _SEP = r"(?:\s*(?:,\s*and|,|and|to|[-\u2013\u2014\u2212/])\s*|\s+&\s+)"  # "H&E" is no list
-
-
 _EXPR = rf"(?:panels?\s+)?{_ATOM}(?:{_SEP}(?:panels?\s+)?{_ATOM})*"
-
-
 _RANGE_SEP = re.compile(r"^\s*(?:to|[-\u2013\u2014\u2212])\s*$", re.I)
-
-
 _EXPR_FULL = re.compile(rf"\s*{_EXPR}\s*", re.I)
-
-
 _POSITION_FULL = re.compile(rf"\s*{_POSITION}\s*", re.I)
-
-
 _PAREN = re.compile(r"\(([^()]{1,80})\)")
-
-
 _PAREN_LEAD = re.compile(rf"\s*({_EXPR})\s*,\s*\S", re.I)
-
-
 _PAREN_TAIL = re.compile(rf".*,\s*({_EXPR})\s*$", re.I)
-
-
 # Bare labels: "A)" / "A-C)", "A." / "A:" / "A," before a space, "a Clear ..." (letter, space,
 # capitalised word), "Left:" and "Figure 1A." at the start of a sentence.
 _BARE = re.compile(
@@ -77,26 +51,12 @@ _BARE = re.compile(
     rf"|(?P<space>\s)(?=[A-Z0-9]))",
     re.I,
 )
-
-
 _BARE_POSITION = re.compile(rf"(?<!\w)(?P<e>{_POSITION})\s*:", re.I)
-
-
 _FIG_PREFIX = re.compile(rf"(?<!\w)fig(?:ure)?s?\.?\s*\d+\s*(?P<e>{_EXPR})\s*[.:)]?", re.I)
-
-
 _FIG_REF_BEFORE = re.compile(r"fig(?:ure)?s?\.?\s*\d+\s*[\[(]?\s*$", re.I)
-
-
 _SENTENCE_END = re.compile(r"(?<![\s(][A-Za-z])[.;!?](?=\s)|;")
-
-
 _LEAD_JUNK = re.compile(r"^[\s,;:.)\]]+|^(?:and|or)\s+", re.I)
-
-
 _TAIL_JUNK = re.compile(r"(?:[\s,;:(\[]+|\s+(?:and|or|in|of))+$", re.I)
-
-
 _WORD = re.compile(r"\w+")
 
 

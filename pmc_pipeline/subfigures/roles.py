@@ -15,33 +15,15 @@ from .boxes import Box
 from .work import Runs, Work, gutter_pieces, trim
 
 _MIN_SIDE_FRAC = 0.08  # a panel spans at least this fraction of the figure's width and height
-
-
 _MIN_SIDE_PX = 24  # ... and at least this many work pixels on each side
-
-
 _MIN_AREA_FRAC = 0.015
-
-
 _MAX_ASPECT = 8.0  # titles, colour bars and axis labels are longer and thinner than this
-
-
 # A panel has structure, which text alone (titles, legends, labels) has not: an unbroken run
 _STRUCTURE = 0.5  # of content this long (of the panel's width or height), or this long
-
-
 _STRUCTURE_FIG = 0.2  # (of the figure's), for rows of several panels: an axis, a frame ...
-
-
 _SPANNING = 0.9  # (a run across this much of a panel is never text; a shorter one may be a
-
-
 _LABEL_ASPECT = 4.0  # row of bold rotated words: strips thinner than this cut by gutters),
-
-
 _BLOB_MIN = 20  # or a connected blob at least this big (figure px) both ways and
-
-
 _BLOB_MAX = 40  # this big one way: a drawing without long lines
 
 

@@ -13,17 +13,9 @@ from .boxes import Box
 from .work import WHITE, Work, median, share
 
 _SEAM_STEP = 24  # a seam between abutting photos is a grey step this large ...
-
-
 _SEAM_SPAN = 0.5  # ... along at least this fraction of the region ...
-
-
 _SEAM_PEAK = 4.0  # ... and this many times more often than in the lines nearby,
-
-
 _SEAM_WHITE_SIDE = 0.1  # ... between photographs: this little white on both sides ...
-
-
 _SEAM_WHITE_REGION = 0.3  # ... in a region this little white
 
 

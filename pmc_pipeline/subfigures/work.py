@@ -15,35 +15,15 @@ from PIL import Image
 from .boxes import Box, Span
 
 WORK_SIDE = 512  # the longer side is reduced by an integer factor to between this and 2x
-
-
 _NOISE = 10  # grey levels of a blank line spread less than this (JPEG noise), or less
-
-
 _BLANK_SPREAD = 40  # than this when its mean is within _RINGING of its lightest grey
-
-
 _RINGING = 2.0  # (ringing beside an edge moves few pixels; a pale fill moves many)
-
-
 _MIN_GUTTER = 2  # figure pixels; thinner blank lines are gaps between text lines
-
-
 WHITE = 240  # blank lines this light are background on a light figure
-
-
 _BG_TOL = 24  # blank lines this close to the border colour are background, when
-
-
 _UNIFORM_BORDER = 0.8  # this much of the border has that colour
-
-
 DARK = 128  # a border darker than this makes a dark figure, where white is content
-
-
 _LINE_MAX = 3  # a blank band of another colour at most this thick (work px) is a separator
-
-
 _CONTENT = 16  # a pixel this far from its background is content (pale photos too)
 
 
