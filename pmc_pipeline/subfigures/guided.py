@@ -215,7 +215,8 @@ class _Search:
             return pieces[i, j, here]
 
         # best[j][left]: (division, first piece length) of the stretch after cut j-1 (j=0:
-        # the box's start) into ``left`` pieces; filled from the end.
+        # the box's start) into ``left`` pieces, one per first-piece length (what the piece
+        # before is compared with): filled from the end.
         best: list[dict[int, list[tuple[_Division, int]]]] = [{} for _ in range(m + 1)]
         for i in range(m, -1, -1):
             for left in range(1, k + 1):
@@ -224,26 +225,26 @@ class _Search:
                 if last:
                     options.append((last, starts[m] - ends[i]))
                 for j in range(i, m):
+                    length = starts[j] - ends[i]
+                    top = None  # the best division whose first piece ends at cut j
                     for here in range(1, min(left, most + 1)):
                         first = piece(i, j, here)
-                        if first is None:
-                            continue
-                        after = _pick(best[j + 1].get(left - here, []), starts[j] - ends[i])
-                        if after is None:
+                        after = first and _pick(best[j + 1].get(left - here, []), length)
+                        if after is None or first is None:
                             continue
                         strength = found[j][2]
-                        options.append(
-                            (
-                                _Division(
-                                    first.score + after.score + math.log1p(strength),
-                                    min(first.weakest, after.weakest, strength),
-                                    first.boxes + after.boxes,
-                                    max(first.uneven, after.uneven),
-                                    first.seamed or after.seamed or found[j][0] == found[j][1],
-                                ),
-                                starts[j] - ends[i],
+                        score = first.score + after.score + math.log1p(strength)
+                        weakest = min(first.weakest, after.weakest, strength)
+                        if top is None or (score, weakest) > (top.score, top.weakest):
+                            top = _Division(
+                                score,
+                                weakest,
+                                first.boxes + after.boxes,
+                                max(first.uneven, after.uneven),
+                                first.seamed or after.seamed or found[j][0] == found[j][1],
                             )
-                        )
+                    if top:
+                        options.append((top, length))
                 best[i][left] = options
         divisions = {n: d for n in range(2, k + 1) if (d := _pick(best[0].get(n, []), None))}
         self.memo[key] = (k, divisions)
