@@ -88,6 +88,9 @@ def guided_panels(work: Work, n: int) -> Guided | None:
     whole = search.trim((0, 0, *work.size))
     for _ in range(_RETRIES):
         best = search.divide(whole, n, levels=2)
+        if best is None and not search.faint:
+            search = _Search(work, n, faint=True)  # photographs that meet in faint seams
+            best = search.divide(whole, n, levels=2)
         if best is None:
             return None
         boxes = [trim(work, b) for b in best.boxes]
@@ -99,9 +102,10 @@ def guided_panels(work: Work, n: int) -> Guided | None:
 
 
 class _Search:
-    def __init__(self, work: Work, n: int) -> None:
+    def __init__(self, work: Work, n: int, faint: bool = False) -> None:
         self.work = work
         self.n = n
+        self.faint = faint
         self.blank = _Blank(work)
         # (box, axis, levels) -> (the largest count searched, best division per count)
         self.memo: dict[tuple[Box, int, int], tuple[int, dict[int, _Division]]] = {}
@@ -159,7 +163,8 @@ class _Search:
             if s > 0 and e < blank.size
         ]
         if len(found) < need:
-            found += [(k, k, SEAM_STRENGTH) for k in seam_cuts(self.work, box, axis)]
+            seams = seam_cuts(self.work, box, axis, self.faint)
+            found += [(k, k, SEAM_STRENGTH) for k in seams]
         if len(found) > _MAX_CUTS:
             found = sorted(found, key=lambda c: -c[2])[:_MAX_CUTS]
         return sorted(found)

@@ -15,20 +15,24 @@ from .work import WHITE, Work, median, share
 _SEAM_STEP = 24  # a seam between abutting photos is a grey step this large ...
 _SEAM_SPAN = 0.5  # ... along at least this fraction of the region ...
 _SEAM_PEAK = 4.0  # ... and this many times more often than in the lines nearby,
+_FAINT_SPAN = 0.06  # a faint seam: a step along this much of the region ...
+_FAINT_PEAK = 3.0  # ... this many times more often than nearby (see seam_cuts)
 _SEAM_WHITE_SIDE = 0.1  # ... between photographs: this little white on both sides ...
 _SEAM_WHITE_REGION = 0.3  # ... in a region this little white
 
 
-def seam_cuts(work: Work, region: Box, axis: int) -> list[int]:
+def seam_cuts(work: Work, region: Box, axis: int, faint: bool = False) -> list[int]:
     """Straight seams between abutting photographs: line offsets in the region (rows for
     axis=1, columns for axis=0) where a grey step runs along the whole region.
 
     Only regions of photographs (little white) are searched. A step is a seam when it spans
     most of the region, stands far above the steps of nearby lines, and both sides are
     photographs too: an axis, a frame or a bar edge has white beside it. A thin light line
-    between two photographs gives two seams and a sliver, which folds away.
+    between two photographs gives two seams and a sliver, which folds away. ``faint`` also
+    takes steps along a small part of the line (two dark fluorescence images meet in a few
+    bright places only) that stand out yet more from the lines nearby.
     """
-    key = (region, axis)
+    key = (region, axis, faint)
     if key not in work.seams:
         x0, y0, x1, y1 = region
         seams: list[int] = []
@@ -37,7 +41,9 @@ def seam_cuts(work: Work, region: Box, axis: int) -> list[int]:
             a, b = (sub[1:], sub[:-1]) if axis == 1 else (sub[:, 1:], sub[:, :-1])
             step = np.maximum(a, b) - np.minimum(a, b) > _SEAM_STEP  # |grey step|, in uint8
             white_share = share(sub >= WHITE, axis)
-            seams = [k for k in _seam_positions(share(step, axis)) if _photo_sides(white_share, k)]
+            span, peak = (_FAINT_SPAN, _FAINT_PEAK) if faint else (_SEAM_SPAN, _SEAM_PEAK)
+            found = _seam_positions(share(step, axis), span, peak)
+            seams = [k for k in found if _photo_sides(white_share, k)]
         work.seams[key] = seams
     return work.seams[key]
 
@@ -48,11 +54,11 @@ def _photo_sides(white_share: np.ndarray, k: int) -> bool:
     return bool(before.size and after.size and max(before.max(), after.max()) <= _SEAM_WHITE_SIDE)
 
 
-def _seam_positions(frac: np.ndarray) -> list[int]:
+def _seam_positions(frac: np.ndarray, span: float, peak: float) -> list[int]:
     """Line indices k where a step between lines k-1 and k stands out from its neighbours."""
     out = []
-    for k in np.flatnonzero(frac >= _SEAM_SPAN).tolist():
+    for k in np.flatnonzero(frac >= span).tolist():
         near = np.concatenate((frac[max(0, k - 10) : max(0, k - 2)], frac[k + 3 : k + 11]))
-        if near.size >= 8 and frac[k] >= _SEAM_PEAK * max(median(near), 0.02):
+        if near.size >= 8 and frac[k] >= peak * max(median(near), 0.02):
             out.append(k + 1)
     return out
