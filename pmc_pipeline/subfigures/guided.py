@@ -28,9 +28,6 @@ from .work import Work, trim
 SEAM_STRENGTH = 3.0  # a seam between abutting photographs counts as a gutter this wide (fig px)
 FLANKED = 8.0  # added to a gutter with dense content right beside it on both sides: a clean
 _DENSE = 0.5  # line through photographs (this much content) is no gap between text lines
-FRAME_STRENGTH = 2.0  # a frame line where axes touch (looked for only when all else fails)
-_FRAME = 0.9  # ... runs across this much of the longest line's content
-_FRAME_BESIDE = 0.5  # ... with at most this much on one side of it
 UNEVEN = 1.0  # charged per unit of |log(length ratio)| between neighbouring pieces
 _MAX_CUTS = 6  # the strongest cuts of a strip along one axis that the search considers
 _MAX_PANELS = 16  # more labels than this: the search is not tried (the figure stays whole)
@@ -165,11 +162,9 @@ class _Search:
             for s, e in zip(edges[0::2], edges[1::2], strict=True)
             if s > 0 and e < blank.size
         ]
-        if len(found) < need or self.faint:
+        if len(found) < need:
             seams = seam_cuts(self.work, box, axis, self.faint)
             found += [(k, k, SEAM_STRENGTH) for k in seams]
-        if self.faint:
-            found += [(k, k + 1, FRAME_STRENGTH) for k in _frame_lines(counts)]
         if len(found) > _MAX_CUTS:
             found = sorted(found, key=lambda c: -c[2])[:_MAX_CUTS]
         return sorted(found)
@@ -259,17 +254,6 @@ class _Search:
         divisions = {n: d for n in range(2, k + 1) if (d := _pick(best[0].get(n, []), None))}
         self.memo[key] = (k, divisions)
         return divisions
-
-
-def _frame_lines(counts: np.ndarray) -> list[int]:
-    """Lines drawn right across a region with little beside them: where axes stacked or set
-    side by side touch, the frame of one is the only border with the next."""
-    n = counts.max() if counts.size else 0
-    out = []
-    for k in np.flatnonzero(counts[1:-1] >= _FRAME * max(n, 1)).tolist():
-        if min(counts[k], counts[k + 2]) <= _FRAME_BESIDE * n:  # the lines either side
-            out.append(k + 1)
-    return out
 
 
 def _area(box: Box) -> int:
