@@ -14,7 +14,7 @@ false, so a figure is split only when independent evidence agrees. One idea a mo
 - ``rows``: panel records for the ``split`` stage.
 """
 
-from .boxes import Box, PanelResult
+from .boxes import Box
 from .captions import CaptionSplit, split_caption
 from .decision import SplitDecision, align, decide_split
 from .detector import Detector, DetectorError, load_detector
@@ -26,7 +26,6 @@ __all__ = [
     "Detector",
     "DetectorError",
     "FigureSplit",
-    "PanelResult",
     "SplitDecision",
     "align",
     "decide_split",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in pixels, x1/y1 exclusive
 Span = tuple[int, int]  # [start, end) of lines along one axis
@@ -58,12 +57,3 @@ def reading_order(boxes: list[Box]) -> list[Box]:
         else:
             rows.append([b])
     return [b for row in rows for b in sorted(row, key=lambda b: (b[0], b[1]))]
-
-
-@dataclass(frozen=True)
-class PanelResult:
-    """Panels of one figure in reading order; one box (the whole image) when not split."""
-
-    boxes: list[Box]
-    confident: bool
-    reason: str

@@ -89,7 +89,7 @@ def decide_split(
 
 def _detector_decision(img: Image.Image, n: int, detector: Detector) -> SplitDecision:
     """A learned detector's panels, held to the same caption evidence as the rules."""
-    boxes = detected(img, detector).boxes
+    boxes = detected(img, detector)
     if n < 2:
         return SplitDecision(boxes if len(boxes) > 1 else [], False, NO_CAPTION_LABELS, 0.0)
     if len(boxes) < 2:

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from .boxes import Box, PanelResult, reading_order
+from .boxes import Box, reading_order
 
 Detector = Callable[[Image.Image], list[Box]]
 
@@ -22,8 +22,8 @@ class DetectorError(ValueError):
     """A learned detector could not be loaded, or returned something that is not boxes."""
 
 
-def detected(img: Image.Image, detector: Detector) -> PanelResult:
-    """Boxes from a learned detector, checked, clipped to the image and sorted."""
+def detected(img: Image.Image, detector: Detector) -> list[Box]:
+    """Boxes from a learned detector, checked, clipped to the image, in reading order."""
     w, h = img.size
     try:
         raw = detector(img)
@@ -38,9 +38,7 @@ def detected(img: Image.Image, detector: Detector) -> PanelResult:
         box = (max(0, int(x0)), max(0, int(y0)), min(w, int(np.ceil(x1))), min(h, int(np.ceil(y1))))
         if box[2] > box[0] and box[3] > box[1]:
             boxes.append(box)
-    if len(boxes) < 2:
-        return PanelResult([(0, 0, w, h)], True, "single: detector found fewer than 2 panels")
-    return PanelResult(reading_order(boxes), True, f"{len(boxes)} panels by detector")
+    return reading_order(boxes)
 
 
 _TORCHSCRIPT_SUFFIXES = (".pt", ".pth", ".ts", ".torchscript")

@@ -43,7 +43,6 @@ class Work:
     cut_spans: dict[tuple[Box, int], tuple[list[Span], list[Span]]] = field(default_factory=dict)
     masks: dict[int, np.ndarray] = field(default_factory=dict)
     seams: dict[tuple[Box, int, bool], list[int]] = field(default_factory=dict)
-    strong_cuts: dict[tuple[Box, int], list[tuple[int, int, float]]] = field(default_factory=dict)
     # per line (axis, cross interval): [(start, end, blank, light)] of the lines computed
     levels: dict[tuple[int, int, int], list[tuple[int, int, np.ndarray, np.ndarray]]] = field(
         default_factory=dict
