@@ -28,7 +28,8 @@ import pyarrow.parquet as pq
 from .. import report as rp
 from .. import split_page
 from ..config import Config
-from ..storage import Store, part_name, partition_of
+from ..storage import Store, partition_of
+from .extract import figures_path
 
 T = TypeVar("T")
 
@@ -282,10 +283,10 @@ def read_panels(files: BuildFiles, n: int = split_page.SAMPLES) -> tuple[dict[in
     return {p: s["accepted_rows"] for p, s in parts.items()}, samples
 
 
-def read_parents(store: Store, partition: int, keys: set[str]) -> dict[str, dict]:
+def read_parents(store: Store, rel: str, keys: set[str]) -> dict[str, dict]:
     """``key``, ``caption`` and ``image`` of the figures ``keys`` of one figures part,
     reading only the row groups that hold them (parts are written in groups of 1000 rows)."""
-    with store.open_read(f"figures/{part_name(partition, '.parquet')}") as f:
+    with store.open_read(rel) as f:
         pf = pq.ParquetFile(f)
         value_set = pa.array(sorted(keys), pa.string())
         found: dict[str, dict] = {}
@@ -305,10 +306,9 @@ def render_split(files: BuildFiles, counts: dict | None, samples: dict) -> str:
     for found in samples.values():
         for p, key, _ in found:
             wanted.setdefault(p, set()).add(key)
-    parts = [part_name(p, ".parquet") for p in wanted]
     read = files.each(
-        lambda name: read_parents(files.store, partition_of(name), wanted[partition_of(name)]),
-        parts,
+        lambda rel: read_parents(files.store, rel, wanted[partition_of(rel)]),
+        [figures_path(p) for p in wanted],
     )
     parents = {k: r for found in read.values() for k, r in found.items()}
 

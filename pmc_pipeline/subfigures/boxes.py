@@ -2,28 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in pixels, x1/y1 exclusive
 Span = tuple[int, int]  # [start, end) of lines along one axis
 
 
 def area(b: Box) -> int:
     return (b[2] - b[0]) * (b[3] - b[1])
-
-
-def gap(a: Box, b: Box) -> int:
-    dx = max(0, max(a[0], b[0]) - min(a[2], b[2]))
-    dy = max(0, max(a[1], b[1]) - min(a[3], b[3]))
-    return max(dx, dy)
-
-
-def any_overlap(boxes: Sequence[Box]) -> bool:
-    for i, a in enumerate(boxes):
-        for b in boxes[i + 1 :]:
-            if min(a[2], b[2]) > max(a[0], b[0]) and min(a[3], b[3]) > max(a[1], b[1]):
-                return True
-    return False
 
 
 def iou(a: Box, b: Box) -> float:
@@ -33,15 +17,6 @@ def iou(a: Box, b: Box) -> float:
     inter = ix * iy
     union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
     return inter / union if union else 0.0
-
-
-def bounds(boxes: Sequence[Box]) -> Box:
-    return (
-        min(b[0] for b in boxes),
-        min(b[1] for b in boxes),
-        max(b[2] for b in boxes),
-        max(b[3] for b in boxes),
-    )
 
 
 def reading_order(boxes: list[Box]) -> list[Box]:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .boxes import Box
+from .boxes import Box, area
 from .roles import is_panel, min_area, min_side
 from .seams import seam_cuts
 from .work import Work, trim
@@ -89,7 +89,7 @@ def guided_panels(work: Work, n: int) -> Guided | None:
     for _ in range(_RETRIES):
         best = search.divide(whole, n, levels=2)
         if best is None and not search.faint:
-            search = _Search(work, n, faint=True)  # photographs that meet in faint seams
+            search.look_for_faint_seams()  # photographs that meet in a few bright places
             best = search.divide(whole, n, levels=2)
         if best is None:
             return None
@@ -102,10 +102,10 @@ def guided_panels(work: Work, n: int) -> Guided | None:
 
 
 class _Search:
-    def __init__(self, work: Work, n: int, faint: bool = False) -> None:
+    def __init__(self, work: Work, n: int) -> None:
         self.work = work
         self.n = n
-        self.faint = faint
+        self.faint = False
         self.blank = _Blank(work)
         # (box, axis, levels) -> (the largest count searched, best division per count)
         self.memo: dict[tuple[Box, int, int], tuple[int, dict[int, _Division]]] = {}
@@ -126,6 +126,12 @@ class _Search:
             x0 + int(cols[-1]) + 1,
             y0 + int(rows[-1]) + 1,
         )
+
+    def look_for_faint_seams(self) -> None:
+        """Search again with faint seams among the cuts (refused pieces stay refused)."""
+        self.faint = True
+        self.found.clear()
+        self.memo.clear()
 
     def ban(self, leaves: set[Box]) -> None:
         """Never use these pieces as panels again; forget the divisions found so far."""
@@ -179,7 +185,7 @@ class _Search:
             return _Division(0.0, math.inf, (box,)) if ok else None
         if levels == 0 or not self.fits(box, k):
             return None
-        k_most = max(k, min(self.n, int(_area(box) // self.area)))  # every count at once
+        k_most = max(k, min(self.n, int(area(box) // self.area)))  # every count at once
         found = [self._along(box, axis, k_most, levels).get(k) for axis in axes]
         return max((f for f in found if f), key=lambda f: (f.score, f.weakest), default=None)
 
@@ -254,10 +260,6 @@ class _Search:
         divisions = {n: d for n in range(2, k + 1) if (d := _pick(best[0].get(n, []), None))}
         self.memo[key] = (k, divisions)
         return divisions
-
-
-def _area(box: Box) -> int:
-    return (box[2] - box[0]) * (box[3] - box[1])
 
 
 def _pick(options: list[tuple[_Division, int]], before: int | None) -> _Division | None:

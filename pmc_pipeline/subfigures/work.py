@@ -313,6 +313,3 @@ def _longest_run(mask: np.ndarray, lines: np.ndarray, axis: int) -> int:
     flat = padded.ravel()
     edges = np.flatnonzero(flat[1:] != flat[:-1])
     return int((edges[1::2] - edges[0::2]).max(initial=0))
-
-
-INK = 48  # a pixel this far from the background is ink (what connected components are made of)
