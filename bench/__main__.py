@@ -12,7 +12,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-QUICK = ["extract_bench", "fetch_bench", "build_bench", "dedupe_quality", "subfigures_bench"]
+QUICK = [
+    "extract_bench",
+    "fetch_bench",
+    "build_bench",
+    "dedupe_quality",
+    "subfigures_bench",
+    "list_memory_bench",
+]
 SCALE = ["dedupe_scale"]
 
 

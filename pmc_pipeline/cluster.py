@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -97,3 +98,30 @@ def map_tasks(
             results[order[future.key]] = future.result()
             bar.update(1)
     return results
+
+
+def stream_tasks(
+    client: Client,
+    fn: Callable[..., Any],
+    config: Config,
+    items: Iterable,
+    *,
+    total: int,
+    desc: str,
+    retries: int = 2,
+    unit: str = "chunk",
+) -> Iterator[Any]:
+    """Like :func:`map_tasks`, but yields results in item order with only a few tasks in
+    flight (two per worker thread): a driver feeding millions of keys never holds every
+    item, or every result, at once. ``items`` may be a generator."""
+    window = 2 * max(1, sum(client.nthreads().values()))
+    pending: deque = deque()
+    with tqdm(total=total, desc=desc, unit=unit, disable=not config.progress) as bar:
+        for item in items:
+            pending.append(client.submit(fn, config, item, pure=False, retries=retries))
+            if len(pending) >= window:
+                yield pending.popleft().result()
+                bar.update(1)
+        while pending:
+            yield pending.popleft().result()
+            bar.update(1)

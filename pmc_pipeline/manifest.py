@@ -8,11 +8,12 @@ funnel in ``build.json`` adds up.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .schema import arrow_schema
 from .sources.base import ObjectRef, article_files
@@ -46,18 +47,94 @@ def normalise_pmcid(text: str) -> str:
     return f"PMC{int(digits)}"
 
 
-def latest_versions(refs: Iterable[ObjectRef]) -> tuple[list[ObjectRef], int]:
-    """Newest version per PMCID (numeric: .10 after .2), sorted by PMCID; and how many older."""
-    best: dict[str, ObjectRef] = {}
-    total = 0
-    for ref in refs:
-        total += 1
-        assert ref.pmcid is not None and ref.version is not None
-        cur = best.get(ref.pmcid)
-        if cur is None or ref.version > (cur.version or 0):
-            best[ref.pmcid] = ref
-    latest = sorted(best.values(), key=lambda r: pmcid_number(r.pmcid or "0"))
-    return latest, total - len(latest)
+LISTING_SCHEMA = pa.schema(
+    [
+        pa.field("metadata_key", pa.string()),  # null: metadata/PMC<id>.<v>.json
+        pa.field("metadata_etag", pa.string()),
+        pa.field("pmcid", pa.int64()),
+        pa.field("version", pa.int32()),
+    ]
+)  # listed metadata objects as columns: ~9.3M ObjectRefs would cost ~3 GB in a full listing
+
+
+def pmcid_strings(numbers: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """123 -> "PMC123", vectorised."""
+    return pc.binary_join_element_wise("PMC", pc.cast(numbers, pa.string()), "")
+
+
+def pmcid_numbers(pmcids: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """``"PMC123"`` -> 123, vectorised."""
+    return pc.cast(pc.utf8_slice_codeunits(pmcids, 3), pa.int64())
+
+
+def _canonical_keys(pmcids, versions) -> pa.Array | pa.ChunkedArray:
+    """``metadata/PMC<id>.<v>.json`` per row, vectorised."""
+    strings = [pc.cast(pmcids, pa.string()), pc.cast(versions, pa.string())]
+    return pc.binary_join_element_wise("metadata/PMC", strings[0], ".", strings[1], ".json", "")
+
+
+def listing_table(refs: Sequence[ObjectRef]) -> pa.Table:
+    """A batch of listed refs as :data:`LISTING_SCHEMA` columns.
+
+    A key of the usual spelling is stored as null and rebuilt on demand
+    (:func:`metadata_keys`): every key of the bucket's listing is, and stored they would be
+    ~30 of the ~80 bytes a listed object costs.
+    """
+    pmcids = pmcid_numbers(pa.array([r.pmcid for r in refs], pa.string()))
+    versions = pa.array([r.version for r in refs], pa.int32())
+    keys = [r.key for r in refs]
+    usual = pc.equal(pa.array(keys, pa.string()), _canonical_keys(pmcids, versions))
+    return pa.table(
+        {
+            "metadata_key": pa.array(keys, pa.string(), mask=usual.to_numpy(zero_copy_only=False)),
+            "metadata_etag": pa.array([r.etag for r in refs], pa.string()),
+            "pmcid": pmcids,
+            "version": versions,
+        },
+        schema=LISTING_SCHEMA,
+    )
+
+
+def metadata_keys(listing: pa.Table) -> pa.Array | pa.ChunkedArray:
+    """The metadata key of every listing row (see :func:`listing_table`)."""
+    return pc.coalesce(
+        listing["metadata_key"], _canonical_keys(listing["pmcid"], listing["version"])
+    )
+
+
+def listing_refs(listing: pa.Table) -> list[ObjectRef]:
+    """The rows of a (small) listing table as ObjectRefs, for the code that reads them."""
+    columns = listing.select(["metadata_etag", "pmcid", "version"]).to_pydict()
+    return [
+        ObjectRef(key, etag, f"PMC{number}", version)
+        for key, etag, number, version in zip(
+            metadata_keys(listing).to_pylist(),
+            columns["metadata_etag"],
+            columns["pmcid"],
+            columns["version"],
+            strict=True,
+        )
+    ]
+
+
+def latest_versions(listing: pa.Table) -> tuple[pa.Table, int]:
+    """Newest version per PMCID (numeric: .10 after .2), sorted by PMCID; and how many older.
+
+    Of two objects with the same PMCID and version, the one listed first wins.
+    """
+    rows = _newest_rows(listing["pmcid"].to_numpy(), listing["version"].to_numpy())
+    latest = listing.take(rows).combine_chunks()
+    return latest, listing.num_rows - latest.num_rows
+
+
+def _newest_rows(pmcids: np.ndarray, versions: np.ndarray) -> np.ndarray:
+    """The row of each PMCID's newest version, in PMCID order (its own function so that the
+    sort's temporaries are freed before the take)."""
+    order = np.lexsort((-versions.astype(np.int64), pmcids))  # stable: listing order breaks ties
+    sorted_ids = pmcids[order]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = sorted_ids[1:] != sorted_ids[:-1]
+    return order[first]
 
 
 def exclusion_reason(meta: dict, filters: Filters) -> str | None:
@@ -105,18 +182,20 @@ def manifest_row(meta: dict, ref: ObjectRef) -> dict:
 
 
 def excluded_table(
-    refs: Sequence[ObjectRef], reasons: Sequence[str], details: Sequence[str] | None = None
+    refs: pa.Table,
+    reasons: Sequence[str] | pa.Array,
+    details: Sequence[str] | pa.Array | None = None,
 ) -> pa.Table:
-    """Excluded rows for ``refs`` as a table (columns, not a dict per row: an update leaves
-    ~9M articles out as unchanged)."""
+    """Excluded rows for the listing rows ``refs`` (columns, not a dict per row: an update
+    leaves ~9M articles out as unchanged)."""
     return pa.table(
         {
-            "pmcid": [r.pmcid for r in refs],
-            "version": [r.version for r in refs],
-            "metadata_key": [r.key for r in refs],
-            "metadata_etag": [r.etag for r in refs],
-            "reason": list(reasons),
-            "detail": list(details) if details is not None else [""] * len(refs),
+            "pmcid": pmcid_strings(refs["pmcid"]),
+            "version": refs["version"],
+            "metadata_key": metadata_keys(refs),
+            "metadata_etag": refs["metadata_etag"],
+            "reason": reasons,
+            "detail": details if details is not None else [""] * refs.num_rows,
         },
         schema=EXCLUDED_SCHEMA,
     )
@@ -138,42 +217,105 @@ STABLE_REASONS = frozenset(
 
 @dataclass(frozen=True)
 class PreviousBuild:
-    """What an earlier build (``--previous``) decided, per PMCID: (version, metadata ETag).
+    """What an earlier build (``--previous``) decided, one row per PMCID (as a number,
+    sorted): version and metadata ETag.
 
     ``kept``: the articles the chain of builds holds, namely that build's manifest and
     what it left out as ``unchanged`` (an incremental build's manifest holds only its
     changes; without those, the next update in a chain would take everything as new).
-    ``left_out``: its stable verdicts, with the reason.
+    ``left_out``: its stable verdicts, with the ``reason``. Tables, not dicts: an earlier
+    full build has ~7M rows.
     """
 
-    kept: dict[str, tuple[int, str | None]]
-    left_out: dict[str, tuple[int, str | None, str]]
+    kept: pa.Table  # pmcid (int64), version, metadata_etag
+    left_out: pa.Table  # pmcid (int64), version, metadata_etag, reason
 
 
-def previous_build(manifest_rows: Iterable[dict], excluded_rows: Iterable[dict]) -> PreviousBuild:
-    """:class:`PreviousBuild` from an earlier build's manifest and excluded rows."""
-    kept = {r["pmcid"]: (r["version"], r["metadata_etag"]) for r in manifest_rows}
-    left_out = {}
-    for r in excluded_rows:
-        etag = r.get("metadata_etag")
-        if r["reason"] == "unchanged":
-            kept[r["pmcid"]] = (r["version"], etag)
-        elif r["reason"] in STABLE_REASONS:
-            left_out[r["pmcid"]] = (r["version"], etag, r["reason"])
-    return PreviousBuild(kept, left_out)
+_STATE_COLUMNS = ["pmcid", "version", "metadata_etag"]
 
 
-def carried_verdict(ref: ObjectRef, previous: PreviousBuild) -> str | None:
-    """The reason an earlier build under the same filters already gives this exact metadata
-    object (same version, same ETag): "unchanged" or a stable exclusion; None: read it."""
-    if not ref.etag:
-        return None
-    if previous.kept.get(ref.pmcid) == (ref.version, ref.etag):
-        return "unchanged"
-    before = previous.left_out.get(ref.pmcid)
-    if before is not None and before[:2] == (ref.version, ref.etag):
-        return before[2]
-    return None
+def previous_build(manifest: pa.Table, excluded: pa.Table) -> PreviousBuild:
+    """:class:`PreviousBuild` from an earlier build's manifest and excluded rows (the
+    columns pmcid, version, metadata_etag, and reason of the excluded)."""
+    unchanged = excluded.filter(pc.equal(excluded["reason"], "unchanged"))
+    kept = pa.concat_tables(
+        [manifest.select(_STATE_COLUMNS), unchanged.select(_STATE_COLUMNS)],
+        promote_options="permissive",
+    )
+    stable = excluded.filter(pc.is_in(excluded["reason"], pa.array(sorted(STABLE_REASONS))))
+    return PreviousBuild(_by_pmcid(kept), _by_pmcid(stable.select([*_STATE_COLUMNS, "reason"])))
+
+
+def _by_pmcid(table: pa.Table) -> pa.Table:
+    """One row per PMCID, sorted by its number; of repeats the last row wins."""
+    numbers = pmcid_numbers(table["pmcid"]).to_numpy()
+    order = np.argsort(numbers, kind="stable")
+    sorted_ids = numbers[order]
+    last = np.ones(len(order), dtype=bool)
+    last[:-1] = sorted_ids[:-1] != sorted_ids[1:]
+    rows = order[last]
+    out = table.take(rows).combine_chunks()
+    return out.set_column(0, pa.field("pmcid", pa.int64()), pa.array(numbers[rows]))
+
+
+def _matches(listing: pa.Table, state: pa.Table) -> tuple[np.ndarray, np.ndarray]:
+    """Per listing row: the row of ``state`` with its PMCID, and whether that row holds the
+    same metadata object (same version and same ETag)."""
+    known = state["pmcid"].to_numpy()
+    pmcids = listing["pmcid"].to_numpy()
+    if not len(known):
+        return np.zeros(len(pmcids), dtype=np.int64), np.zeros(len(pmcids), dtype=bool)
+    rows = np.minimum(np.searchsorted(known, pmcids), len(known) - 1)
+    versions = listing["version"].to_numpy()
+    same = (known[rows] == pmcids) & (state["version"].to_numpy()[rows] == versions)
+    etag = pc.equal(listing["metadata_etag"], state["metadata_etag"].take(rows))
+    return rows, same & pc.fill_null(etag, False).to_numpy(zero_copy_only=False)
+
+
+def carried_verdicts(listing: pa.Table, previous: PreviousBuild) -> pa.Array:
+    """Per listing row, the reason an earlier build under the same filters already gives
+    this exact metadata object (same version, same ETag): "unchanged" or a stable
+    exclusion; null: read it. A row without an ETag is always read."""
+    has_etag = pc.fill_null(pc.not_equal(listing["metadata_etag"], ""), False)
+    _, unchanged = _matches(listing, previous.kept)
+    rows, stable = _matches(listing, previous.left_out)
+    none = pa.scalar(None, pa.string())
+    reasons = previous.left_out["reason"]
+    left_out = reasons.take(rows) if len(reasons) else pa.nulls(len(rows), pa.string())
+    verdict = pc.if_else(unchanged, "unchanged", pc.if_else(stable, left_out, none))
+    return pc.if_else(has_etag, verdict, none).combine_chunks()
+
+
+def known_versions(kept: pa.Table, pmcids: np.ndarray) -> dict[str, tuple[int, str | None]]:
+    """What an earlier build kept of these PMCIDs: "PMC<id>" -> (version, metadata ETag)."""
+    known = kept["pmcid"].to_numpy()
+    rows = np.searchsorted(known, pmcids)
+    inside = rows < len(known)
+    rows = rows[inside][known[rows[inside]] == pmcids[inside]]
+    found = kept.take(rows).to_pydict()
+    return {
+        f"PMC{n}": (v, e)
+        for n, v, e in zip(found["pmcid"], found["version"], found["metadata_etag"], strict=True)
+    }
+
+
+def removed_table(kept: pa.Table, gone: dict[str, str], listed: np.ndarray) -> pa.Table:
+    """Articles an earlier build kept that are now gone ("withdrawn": no longer listed;
+    ``listed`` is the sorted PMCID numbers listed now), retracted or no longer OA."""
+    pmcids = kept["pmcid"].to_numpy()
+    if len(listed):
+        at = np.minimum(np.searchsorted(listed, pmcids), len(listed) - 1)
+        withdrawn = listed[at] != pmcids
+    else:
+        withdrawn = np.ones(len(pmcids), dtype=bool)
+    flagged = np.isin(pmcids, [pmcid_number(p) for p in gone])
+    rows = kept.take(np.flatnonzero(withdrawn | flagged))
+    names = pmcid_strings(rows["pmcid"]).to_pylist()
+    still = withdrawn[withdrawn | flagged]
+    reasons = ["withdrawn" if w else gone[name] for name, w in zip(names, still, strict=True)]
+    return pa.table(
+        {"pmcid": names, "version": rows["version"], "reason": reasons}, schema=REMOVED_SCHEMA
+    )
 
 
 def changed_since(row: dict, previous: dict[str, tuple[int, str | None]]) -> bool:
@@ -182,27 +324,29 @@ def changed_since(row: dict, previous: dict[str, tuple[int, str | None]]) -> boo
     return before is None or before != (row["version"], row["metadata_etag"])
 
 
-def partition_ids(n_rows: int, size: int) -> np.ndarray:
-    """The partition of each of ``n_rows`` articles in PMCID order: fixed-size runs."""
-    return (np.arange(n_rows, dtype=np.int64) // size).astype(np.int32)
-
-
 __all__ = [
     "EXCLUDED_SCHEMA",
     "MANIFEST_SCHEMA",
+    "LISTING_SCHEMA",
     "REMOVED_SCHEMA",
     "STABLE_REASONS",
     "Filters",
     "PreviousBuild",
-    "carried_verdict",
+    "carried_verdicts",
     "changed_since",
     "exclusion_reason",
     "excluded_table",
+    "known_versions",
     "latest_versions",
+    "listing_refs",
+    "listing_table",
+    "metadata_keys",
     "manifest_row",
     "normalise_pmcid",
-    "partition_ids",
+    "pmcid_numbers",
+    "pmcid_strings",
     "previous_build",
     "removal_flag",
+    "removed_table",
     "pmcid_number",
 ]

@@ -89,6 +89,10 @@ class Store:
     def exists(self, rel: str) -> bool:
         return self.fs.get_file_info(self.path(rel)).type != pafs.FileType.NotFound
 
+    def size(self, rel: str) -> int:
+        """Bytes of one file (what deleting it frees)."""
+        return self.fs.get_file_info(self.path(rel)).size
+
     def list(self, rel_dir: str, suffix: str = "") -> list[str]:
         """Relative paths of the files directly in ``rel_dir`` ending with ``suffix``, sorted."""
         selector = pafs.FileSelector(self.path(rel_dir), allow_not_found=True)
@@ -168,6 +172,13 @@ class Store:
         buf = io.BytesIO()
         pq.write_table(table, buf, compression="zstd", row_group_size=1000)
         self.write_bytes(rel, buf.getvalue())
+
+    @contextmanager
+    def table_writer(self, rel: str, schema: pa.Schema) -> Iterator[pq.ParquetWriter]:
+        """A Parquet file written table by table and published whole (as :meth:`write_table`):
+        a file of millions of rows need never be held in memory."""
+        with self.atomic_writer(rel) as f, pq.ParquetWriter(f, schema, compression="zstd") as w:
+            yield w
 
     def read_table(self, rel: str, columns: list[str] | None = None) -> pa.Table:
         with self.fs.open_input_file(self.path(rel)) as f:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import tarfile
 import time
 
+import numpy as np
+import pyarrow as pa
 import pytest
 
 from pmc_pipeline import manifest as mf
@@ -27,12 +29,53 @@ def test_version_keys_parse_numerically():
     assert parse_version_key("metadata/readme.txt") is None
 
 
+def _listing(*refs: tuple[int, int], etag: str | None = None) -> pa.Table:
+    return mf.listing_table(
+        [ObjectRef(f"metadata/PMC{n}.{v}.json", etag, f"PMC{n}", v) for n, v in refs]
+    )
+
+
 def test_latest_version_sorts_ten_after_two():
-    refs = [ObjectRef(f"metadata/PMC7.{v}.json", None, "PMC7", v) for v in (1, 2, 10)]
-    refs.append(ObjectRef("metadata/PMC12.1.json", None, "PMC12", 1))
-    latest, superseded = mf.latest_versions(refs)
-    assert [(r.pmcid, r.version) for r in latest] == [("PMC7", 10), ("PMC12", 1)]
+    latest, superseded = mf.latest_versions(_listing((7, 1), (7, 2), (7, 10), (12, 1)))
+    assert [(r.pmcid, r.version) for r in mf.listing_refs(latest)] == [("PMC7", 10), ("PMC12", 1)]
     assert superseded == 2
+
+
+def test_latest_version_ties_keep_the_first_listed_and_empty_is_empty():
+    twice = mf.listing_table(
+        [
+            ObjectRef("metadata/PMC5.2.json", "a", "PMC5", 2),
+            ObjectRef("PMC5.2/PMC5.2.json", "b", "PMC5", 2),
+        ]
+    )
+    latest, superseded = mf.latest_versions(twice)
+    assert latest["metadata_etag"].to_pylist() == ["a"] and superseded == 1
+    empty, none = mf.latest_versions(mf.listing_table([]))
+    assert empty.num_rows == 0 and none == 0 and empty.schema == mf.LISTING_SCHEMA
+
+
+def test_latest_versions_agree_with_a_dict_of_the_newest():
+    """The vectorised pick equals the per-key rule it replaced, on shuffled listings."""
+    rng = np.random.default_rng(1)
+    pairs = zip(rng.integers(1, 400, 3000), rng.integers(1, 12, 3000), strict=True)
+    refs = [
+        ObjectRef(f"metadata/PMC{n}.{v}.json", f"e{i}", f"PMC{n}", int(v))
+        for i, (n, v) in enumerate(pairs)
+    ]
+    best: dict[str, ObjectRef] = {}
+    for ref in refs:
+        if ref.pmcid not in best or ref.version > best[ref.pmcid].version:
+            best[ref.pmcid] = ref
+    expected = sorted(best.values(), key=lambda r: mf.pmcid_number(r.pmcid))
+    latest, superseded = mf.latest_versions(mf.listing_table(refs))
+    assert mf.listing_refs(latest) == expected
+    assert superseded == len(refs) - len(expected)
+
+
+def test_pmcids_as_numbers_and_back():
+    numbers = mf.pmcid_numbers(pa.array(["PMC12", "PMC7"]))
+    assert numbers.to_pylist() == [12, 7]
+    assert mf.pmcid_strings(numbers).to_pylist() == ["PMC12", "PMC7"]
 
 
 def test_media_url_to_key_and_md5():
@@ -93,30 +136,75 @@ def test_license_groups_and_codes():
     assert None in license_filter(("other",))
 
 
-def test_an_earlier_verdict_carries_over_only_for_the_same_object():
-    previous = mf.previous_build(
-        [{"pmcid": "PMC1", "version": 2, "metadata_etag": "a"}],
+def _previous() -> mf.PreviousBuild:
+    manifest = pa.table({"pmcid": ["PMC1"], "version": [2], "metadata_etag": ["a"]})
+    excluded = pa.Table.from_pylist(
         [
             {"pmcid": "PMC2", "version": 1, "metadata_etag": "b", "reason": "unchanged"},
             {"pmcid": "PMC3", "version": 1, "metadata_etag": "c", "reason": "license"},
             {"pmcid": "PMC4", "version": 1, "metadata_etag": "d", "reason": "metadata_error"},
             {"pmcid": "PMC5", "version": 1, "metadata_etag": None, "reason": "retracted"},
-        ],
+        ]
     )
-    assert previous.kept == {"PMC1": (2, "a"), "PMC2": (1, "b")}
+    return mf.previous_build(manifest, excluded)
 
-    def verdict(pmcid: str, version: int, etag: str | None) -> str | None:
-        return mf.carried_verdict(
-            ObjectRef(f"metadata/{pmcid}.{version}.json", etag, pmcid, version), previous
-        )
 
-    assert verdict("PMC1", 2, "a") == verdict("PMC2", 1, "b") == "unchanged"
-    assert verdict("PMC3", 1, "c") == "license"
-    assert verdict("PMC1", 3, "a") is None  # a new version
-    assert verdict("PMC3", 1, "x") is None  # edited metadata
-    assert verdict("PMC4", 1, "d") is None  # a read error is tried again
-    assert verdict("PMC5", 1, None) is None  # no ETag to compare: read it
-    assert verdict("PMC9", 1, "z") is None  # new
+def test_an_earlier_verdict_carries_over_only_for_the_same_object():
+    previous = _previous()
+    assert previous.kept.to_pylist() == [
+        {"pmcid": 1, "version": 2, "metadata_etag": "a"},
+        {"pmcid": 2, "version": 1, "metadata_etag": "b"},
+    ]
+    cases = [
+        ((1, 2, "a"), "unchanged"),
+        ((2, 1, "b"), "unchanged"),
+        ((3, 1, "c"), "license"),
+        ((1, 3, "a"), None),  # a new version
+        ((3, 1, "x"), None),  # edited metadata
+        ((4, 1, "d"), None),  # a read error is tried again
+        ((5, 1, None), None),  # no ETag to compare: read it
+        ((5, 1, ""), None),
+        ((9, 1, "z"), None),  # new
+        ((0, 1, "z"), None),  # before every PMCID the earlier build has
+    ]
+    listing = mf.listing_table(
+        [ObjectRef(f"metadata/PMC{n}.{v}.json", e, f"PMC{n}", v) for (n, v, e), _ in cases]
+    )
+    assert mf.carried_verdicts(listing, previous).to_pylist() == [v for _, v in cases]
+    nothing = mf.previous_build(
+        mf.MANIFEST_SCHEMA.empty_table().select(["pmcid", "version", "metadata_etag"]),
+        pa.table({"pmcid": ["PMC1"], "version": [2], "metadata_etag": ["a"], "reason": ["x"]}),
+    )
+    assert mf.carried_verdicts(listing, nothing).null_count == len(cases)
+
+
+def test_of_repeated_pmcids_in_an_earlier_build_the_last_row_wins():
+    manifest = pa.table({"pmcid": ["PMC7", "PMC3"], "version": [1, 1], "metadata_etag": ["a", "b"]})
+    excluded = pa.table(
+        {"pmcid": ["PMC7"], "version": [2], "metadata_etag": ["c"], "reason": ["unchanged"]}
+    )
+    kept = mf.previous_build(manifest, excluded).kept
+    assert kept.to_pylist() == [
+        {"pmcid": 3, "version": 1, "metadata_etag": "b"},
+        {"pmcid": 7, "version": 2, "metadata_etag": "c"},
+    ]
+
+
+def test_known_versions_of_a_chunk():
+    kept = _previous().kept
+    assert mf.known_versions(kept, np.array([0, 2, 3, 9])) == {"PMC2": (1, "b")}
+    assert mf.known_versions(kept, np.array([], dtype=np.int64)) == {}
+
+
+def test_removed_articles_are_withdrawn_or_flagged():
+    kept = _previous().kept  # PMC1, PMC2
+    removed = mf.removed_table(kept, {"PMC2": "retracted"}, np.array([2, 5]))
+    assert removed.to_pylist() == [
+        {"pmcid": "PMC1", "version": 2, "reason": "withdrawn"},
+        {"pmcid": "PMC2", "version": 1, "reason": "retracted"},
+    ]
+    assert mf.removed_table(kept, {}, np.array([1, 2])).num_rows == 0
+    assert mf.removed_table(kept, {}, np.array([], dtype=np.int64)).num_rows == 2
 
 
 def test_gif_thumbnails_beside_a_full_image_are_not_fetched():
@@ -129,11 +217,6 @@ def test_gif_thumbnails_beside_a_full_image_are_not_fetched():
     }
     names = [f.name for f in article_files(meta)]
     assert names == ["PMC1.1.xml", "g1.jpg", "g2.tif", "g3.gif"]  # a GIF alone is the figure
-
-
-def test_partitions_are_fixed_size_in_order():
-    assert mf.partition_ids(7, 3).tolist() == [0, 0, 0, 1, 1, 1, 2]
-    assert mf.partition_ids(0, 3).tolist() == []
 
 
 def test_retries_then_success_and_give_up():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 
+import pyarrow as pa
 import pytest
 
 from pmc_pipeline.storage import STALE_TEMP_S, Store
@@ -39,3 +40,16 @@ def test_sweep_removes_abandoned_temporaries_only(tmp_path):
 def test_sweep_of_a_missing_folder_or_a_bucket_is_a_no_op(tmp_path):
     assert Store(str(tmp_path / "absent")).sweep_temp() == 0
     assert Store("s3://bucket/prefix").sweep_temp() == 0
+
+
+def test_table_writer_publishes_the_pieces_whole_or_nothing(tmp_path):
+    store = Store(str(tmp_path))
+    schema = pa.schema([pa.field("n", pa.int64())])
+    with store.table_writer("manifest/excluded.parquet", schema) as writer:
+        for start in (0, 3):
+            writer.write_table(pa.table({"n": range(start, start + 3)}, schema=schema))
+    assert store.read_table("manifest/excluded.parquet")["n"].to_pylist() == list(range(6))
+    with pytest.raises(RuntimeError), store.table_writer("manifest/other.parquet", schema) as w:
+        w.write_table(pa.table({"n": [1]}, schema=schema))
+        raise RuntimeError("killed mid-write")
+    assert sorted(p.name for p in (tmp_path / "manifest").iterdir()) == ["excluded.parquet"]

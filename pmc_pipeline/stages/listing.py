@@ -1,29 +1,33 @@
 """The ``list`` stage: enumerate article versions, read their metadata, write the manifest.
 
 Enumeration (the S3 Inventory when the bucket publishes one, else ListObjectsV2 over
-``metadata/``) runs in the driver; reading ~millions of metadata JSONs runs as Dask tasks
-over chunks of keys, each with a bounded thread pool. The driver then picks, filters,
-partitions and writes ``manifest/part-NNNNN.parquet`` + ``manifest/excluded.parquet``
-(+ ``manifest/removed.parquet`` for incremental builds) and ``manifest/_SUCCESS.json``
-last: a rerun of a finished list does nothing.
+``metadata/``) runs in the driver, into Arrow columns (~50 bytes a key, not a Python
+object); reading ~millions of metadata JSONs runs as Dask tasks over chunks of keys, each
+with a bounded thread pool, a few chunks in flight at a time. Their verdicts come back in
+PMCID order and are written as they arrive: ``manifest/part-NNNNN.parquet`` as each fills,
+``manifest/excluded.parquet`` (+ ``manifest/removed.parquet`` for incremental builds), and
+``manifest/_SUCCESS.json`` last: a rerun of a finished list does nothing. The driver of a
+full listing (9.3M keys) stays within 2 GB (``bench/list_memory_bench.py``).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import math
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
 from .. import manifest as mf
-from ..cluster import map_tasks, share_rate
+from ..cluster import share_rate, stream_tasks
 from ..config import CONFIG_FILE, Config, license_filter
 from ..errors import ErrorLog
 from ..sources import ObjectRef, Source, SourceError, open_source
@@ -33,7 +37,10 @@ from ..storage import Store, part_name, partition_of
 log = logging.getLogger("pmc_pipeline")
 
 SUCCESS = "manifest/_SUCCESS.json"
+EXCLUDED = "manifest/excluded.parquet"
 CHUNK = 2000  # metadata objects per Dask task
+LISTING_BATCH = 1 << 16  # listed keys turned into Arrow columns at a time
+EXCLUDED_BATCH = 1 << 16  # excluded rows per Parquet write (row groups of a sane size)
 FILTER_FIELDS = ("licenses", "include_manuscripts", "include_ocr")  # Config fields of a verdict
 
 
@@ -73,13 +80,15 @@ def list_filters(config: Config) -> mf.Filters:
     )
 
 
-def judge_chunk(config: Config, work: tuple[list[ObjectRef], dict[str, tuple] | None]) -> Verdicts:
+def judge_chunk(config: Config, work: tuple[pa.Table, dict[str, tuple] | None]) -> Verdicts:
     """Dask task: read a chunk's metadata and judge each article (kept, or why not).
 
-    ``work`` is the refs and, for an incremental build, what the earlier build kept of
-    these PMCIDs: an article it has in the same version and ETag is "unchanged".
+    ``work`` is the chunk's listing rows (:data:`manifest.LISTING_SCHEMA`) and, for an
+    incremental build, what the earlier build kept of these PMCIDs: an article it has in
+    the same version and ETag is "unchanged".
     """
-    refs, before = work
+    chunk, before = work
+    refs = mf.listing_refs(chunk)
     source = source_from_config(config)
     filters = list_filters(config)
 
@@ -92,12 +101,12 @@ def judge_chunk(config: Config, work: tuple[list[ObjectRef], dict[str, tuple] | 
     with ThreadPoolExecutor(max(1, config.concurrency)) as pool:
         results = list(pool.map(read, refs))
     kept: list[dict] = []
-    left_out: list[ObjectRef] = []
+    left_out: list[int] = []
     reasons: list[str] = []
     details: list[str] = []
     errors: list[tuple[str, str]] = []
     gone: dict[str, str] = {}
-    for ref, (meta, problem) in zip(refs, results, strict=True):
+    for i, (ref, (meta, problem)) in enumerate(zip(refs, results, strict=True)):
         reason, detail = None, ""
         if meta is not None:
             if before is not None and ref.pmcid in before and (flag := mf.removal_flag(meta)):
@@ -114,12 +123,12 @@ def judge_chunk(config: Config, work: tuple[list[ObjectRef], dict[str, tuple] | 
                 kept.append(row)
                 continue
             reason = "unchanged"
-        left_out.append(ref)
+        left_out.append(i)
         reasons.append(reason)
         details.append(detail)
     return Verdicts(
         pa.Table.from_pylist(kept, schema=mf.MANIFEST_SCHEMA),
-        mf.excluded_table(left_out, reasons, details),
+        mf.excluded_table(chunk.take(pa.array(left_out, pa.int64())), reasons, details),
         errors,
         gone,
     )
@@ -138,11 +147,12 @@ def load_pmcids(path: str) -> set[str]:
 def previous_state(previous_out: str, endpoint_url: str | None) -> mf.PreviousBuild:
     """What an earlier build kept and left out (see :class:`manifest.PreviousBuild`)."""
     store = Store(previous_out, endpoint_url)
-    rows = read_manifest(store, ["pmcid", "version", "metadata_etag"]).to_pylist()
-    excluded: list[dict] = []
-    if store.exists("manifest/excluded.parquet"):
-        excluded = store.read_table("manifest/excluded.parquet").to_pylist()
-    return mf.previous_build(rows, excluded)
+    columns = ["pmcid", "version", "metadata_etag", "reason"]
+    if store.exists(EXCLUDED):
+        excluded = store.read_table(EXCLUDED, columns=columns)
+    else:
+        excluded = mf.EXCLUDED_SCHEMA.empty_table().select(columns)
+    return mf.previous_build(read_manifest(store, columns[:3]), excluded)
 
 
 def same_filters(config: Config, previous_out: str, endpoint_url: str | None) -> bool:
@@ -182,141 +192,192 @@ def run_list(config: Config, client, *, force: bool = False) -> dict:
     if store.exists(SUCCESS) and not force:
         return json.loads(store.read_bytes(SUCCESS))
     store.write_bytes(CONFIG_FILE, config.to_json().encode())
-    source = source_from_config(config)
-    latest, superseded = mf.latest_versions(_enumerate(source, config))
-    listed_pmcids = {r.pmcid for r in latest}
+    latest, superseded = list_latest(source_from_config(config), config)
+    listed = latest["pmcid"]  # sorted: every PMCID listed, for "withdrawn"
     if config.pmcids_file:
-        wanted = load_pmcids(config.pmcids_file)
-        latest = [r for r in latest if r.pmcid in wanted]
+        wanted = sorted(mf.pmcid_number(p) for p in load_pmcids(config.pmcids_file))
+        latest = latest.filter(pc.is_in(latest["pmcid"], pa.array(wanted, pa.int64())))
+    listed_versions = latest.num_rows + superseded
 
-    listed_versions = len(latest)
     task_config = share_rate(config, client)
     previous = previous_state(config.previous, config.out_endpoint_url) if config.previous else None
+    carry = previous is not None and same_filters(config, config.previous, config.out_endpoint_url)
     errors = ErrorLog("list", 0)
-    kept: list[pa.Table] = []
-    excluded: list[pa.Table] = []
     gone: dict[str, str] = {}
-    if previous and same_filters(config, config.previous, config.out_endpoint_url):
-        # An update changes a few thousand of ~9M objects and the listing's ETags say
-        # which: the rest keep their verdict unread (a GET each: hours at --rps).
-        verdicts = [mf.carried_verdict(ref, previous) for ref in latest]
-        carried = [(ref, v) for ref, v in zip(latest, verdicts, strict=True) if v is not None]
-        excluded.append(mf.excluded_table([r for r, _ in carried], [v for _, v in carried]))
-        latest = [ref for ref, v in zip(latest, verdicts, strict=True) if v is None]
-
-    def enough() -> bool:
-        return config.limit is not None and sum(t.num_rows for t in kept) >= config.limit
-
-    read = 0
-    before = previous.kept if previous else None
-    for chunk_refs, verdict in _read_in_waves(client, task_config, latest, before, enough):
-        read += len(chunk_refs)
-        for key, message in verdict.errors:
-            errors.add(key, message, "MetadataError")
-        kept.append(verdict.kept)
-        excluded.append(verdict.excluded)
-        gone.update(verdict.gone)
-    manifest = pa.concat_tables([mf.MANIFEST_SCHEMA.empty_table(), *kept]).combine_chunks()
-    if config.limit is not None and manifest.num_rows > config.limit:
-        beyond = manifest.slice(config.limit).to_pydict()
-        refs = [
-            ObjectRef(*fields)
-            for fields in zip(
-                beyond["metadata_key"],
-                beyond["metadata_etag"],
-                beyond["pmcid"],
-                beyond["version"],
-                strict=True,
-            )
-        ]
-        excluded.append(mf.excluded_table(refs, ["beyond_limit"] * len(refs)))
-        manifest = manifest.slice(0, config.limit)
-    left_out = pa.concat_tables([mf.EXCLUDED_SCHEMA.empty_table(), *excluded]).combine_chunks()
-
-    removed = _removed(previous.kept, gone, listed_pmcids) if previous else []
     for rel in store.list("manifest", ".parquet"):
         store.remove(rel)  # a list rerun with --force must not leave stale partitions
-    parts = _write_partitions(store, manifest, config.partition_size)
-    store.write_table("manifest/excluded.parquet", left_out)
-    if config.previous:
-        store.write_table("manifest/removed.parquet", _table(removed, mf.REMOVED_SCHEMA))
+    read = 0
+    with store.table_writer(EXCLUDED, mf.EXCLUDED_SCHEMA) as excluded:
+        out = _Manifest(store, config.partition_size, config.limit, excluded)
+        if carry:
+            assert previous is not None
+            latest = _carry_verdicts(latest, previous, out)
+        before = previous.kept if previous else None
+        for chunk_rows, verdict in _read_in_waves(client, task_config, latest, before, out.enough):
+            read += chunk_rows
+            for key, message in verdict.errors:
+                errors.add(key, message, "MetadataError")
+            out.keep(verdict.kept)
+            out.exclude(verdict.excluded)
+            gone.update(verdict.gone)
+        out.close()
+    removed = mf.removed_table(previous.kept, gone, listed.to_numpy()) if previous else None
+    if removed is not None:
+        store.write_table("manifest/removed.parquet", removed)
     store.write_table(f"errors/list/{part_name(0, '.parquet')}", errors.table())
-    reasons = pc.value_counts(left_out["reason"]).to_pylist()
     summary = {
-        "versions_listed": listed_versions + superseded,
+        "versions_listed": listed_versions,
         "metadata_read": read,
         "superseded_versions": superseded,
-        "articles_listed": manifest.num_rows + left_out.num_rows,
-        "articles_kept": manifest.num_rows,
-        "excluded": dict(sorted((r["values"], r["counts"]) for r in reasons)),
-        "removed": len(removed),
-        "partitions": parts,
+        "articles_listed": out.kept + sum(out.reasons.values()),
+        "articles_kept": out.kept,
+        "excluded": dict(sorted(out.reasons.items())),
+        "removed": removed.num_rows if removed is not None else 0,
+        "partitions": out.partitions,
     }
     store.write_bytes(SUCCESS, json.dumps(summary, indent=2, sort_keys=True).encode())
     return summary
 
 
-def _write_partitions(store: Store, manifest: pa.Table, size: int) -> int:
-    """Fixed-size partitions in PMCID order, each row carrying its partition id."""
-    parts = math.ceil(manifest.num_rows / size)
-    ids = pa.array(mf.partition_ids(manifest.num_rows, size))
-    manifest = manifest.set_column(
-        manifest.schema.get_field_index("partition"), mf.MANIFEST_SCHEMA.field("partition"), ids
-    )
-    for p in range(parts):
-        store.write_table(manifest_path(p), manifest.slice(p * size, size))
-    return parts
+class _Manifest:
+    """The manifest as it fills, in PMCID order: kept rows cut into fixed-size partitions
+    (each written once full), the rest streamed into ``excluded.parquet``; rows kept past
+    ``--limit`` are left out as "beyond_limit", after every other excluded row."""
+
+    def __init__(
+        self, store: Store, size: int, limit: int | None, excluded: pq.ParquetWriter
+    ) -> None:
+        self.store, self.size, self.limit, self._writer = store, size, limit, excluded
+        self.kept = self.partitions = 0
+        self.reasons: Counter[str] = Counter()
+        self._parts: list[pa.Table] = []
+        self._excluded: list[pa.Table] = []
+        self._beyond: list[pa.Table] = []
+
+    def enough(self) -> bool:
+        return self.limit is not None and self.kept >= self.limit
+
+    def keep(self, rows: pa.Table) -> None:
+        room = rows.num_rows if self.limit is None else max(0, self.limit - self.kept)
+        if rows.num_rows > room:
+            self._beyond.append(rows.slice(room))
+            rows = rows.slice(0, room)
+        self.kept += rows.num_rows
+        self._parts.append(rows)
+        while sum(t.num_rows for t in self._parts) >= self.size:
+            self._write_partition()
+
+    def exclude(self, rows: pa.Table) -> None:
+        for count in pc.value_counts(rows["reason"]).to_pylist():
+            self.reasons[count["values"]] += count["counts"]
+        self._excluded.append(rows)
+        if sum(t.num_rows for t in self._excluded) >= EXCLUDED_BATCH:
+            self._flush_excluded()
+
+    def _write_partition(self) -> None:
+        rows = pa.concat_tables(self._parts).combine_chunks()
+        part, rest = rows.slice(0, self.size), rows.slice(self.size)
+        self._parts = [rest] if rest.num_rows else []
+        ids = pa.array(np.full(part.num_rows, self.partitions, dtype=np.int32))
+        column = mf.MANIFEST_SCHEMA.get_field_index("partition")
+        part = part.set_column(column, mf.MANIFEST_SCHEMA.field("partition"), ids)
+        self.store.write_table(manifest_path(self.partitions), part)
+        self.partitions += 1
+
+    def _flush_excluded(self) -> None:
+        if self._excluded:
+            rows = pa.concat_tables(self._excluded).combine_chunks()
+            self._writer.write_table(rows, row_group_size=1000)
+            self._excluded = []
+
+    def close(self) -> None:
+        """The last, partial partition, the rows beyond the limit, the excluded rows held."""
+        if any(t.num_rows for t in self._parts):
+            self._write_partition()
+        beyond = pa.concat_tables([mf.MANIFEST_SCHEMA.empty_table(), *self._beyond])
+        if beyond.num_rows:
+            refs = beyond.select(["metadata_key", "metadata_etag", "version"]).append_column(
+                "pmcid", mf.pmcid_numbers(beyond["pmcid"])
+            )
+            self.exclude(mf.excluded_table(refs, ["beyond_limit"] * refs.num_rows))
+        self._flush_excluded()
 
 
-def _enumerate(source: Source, config: Config) -> Iterator[ObjectRef]:
-    """The source's article versions as they stream in (only the newest per PMCID is kept)."""
+def _carry_verdicts(latest: pa.Table, previous: mf.PreviousBuild, out: _Manifest) -> pa.Table:
+    """Leave out what an earlier build under the same filters already judged; the rest.
+
+    An update changes a few thousand of ~9M objects and the listing's ETags say which: the
+    rest keep their verdict unread (a GET each: hours at --rps). Judged in slices, so the
+    ~9M carried rows are never all in memory at once.
+    """
+    read = []
+    for start in range(0, latest.num_rows, EXCLUDED_BATCH):
+        rows = latest.slice(start, EXCLUDED_BATCH)
+        verdicts = mf.carried_verdicts(rows, previous)
+        carried = pc.is_valid(verdicts)
+        out.exclude(mf.excluded_table(rows.filter(carried), verdicts.filter(carried)))
+        read.append(pc.invert(carried).to_numpy(zero_copy_only=False))
+    return latest.filter(pa.array(np.concatenate(read))) if read else latest
+
+
+def list_latest(source: Source, config: Config) -> tuple[pa.Table, int]:
+    """The newest version of every listed article (:data:`manifest.LISTING_SCHEMA`, in
+    PMCID order) and how many older versions the listing held."""
+    return mf.latest_versions(_enumerate(source, config))
+
+
+def _enumerate(source: Source, config: Config) -> pa.Table:
+    """The source's article versions as Arrow columns, built as they stream in."""
+    batches: list[pa.Table] = []
+    refs: list[ObjectRef] = []
     with tqdm(desc="list metadata", unit="key", disable=not config.progress) as bar:
         for ref in source.list_metadata():
-            yield ref
-            bar.update(1)
+            refs.append(ref)
+            if len(refs) == LISTING_BATCH:
+                batches.append(mf.listing_table(refs))
+                bar.update(len(refs))
+                refs = []
+        batches.append(mf.listing_table(refs))
+        bar.update(len(refs))
+    return pa.concat_tables(batches)
 
 
 def _read_in_waves(
     client,
     config: Config,
-    latest: list[ObjectRef],
-    before: dict[str, tuple] | None,
+    latest: pa.Table,
+    before: pa.Table | None,
     enough: Callable[[], bool],
-):
-    """Yield (refs, verdicts) per chunk, in PMCID order, until ``enough()``.
+) -> Iterator[tuple[int, Verdicts]]:
+    """Yield (chunk rows, verdicts) per chunk, in PMCID order, until ``enough()``.
 
     Without a limit every chunk is one wave. With one, chunks are small and waves grow
     geometrically, so a small ``--limit`` reads a few hundred metadata objects, not the bucket.
+    Chunks are cut (copied: a slice would pickle its whole table) as tasks are submitted.
     """
     size = CHUNK if config.limit is None else max(16, min(CHUNK, config.limit))
-    chunks = [latest[i : i + size] for i in range(0, len(latest), size)]
-    wave = len(chunks) if config.limit is None else 1
-    start = 0
-    while start < len(chunks) and not enough():
-        batch = chunks[start : start + wave]
-        work = [(refs, _known(refs, before)) for refs in batch]
-        results = map_tasks(client, judge_chunk, config, work, desc="read metadata")
-        yield from zip(batch, results, strict=True)
-        start += wave
+    starts = range(0, latest.num_rows, size)
+    wave = len(starts) if config.limit is None else 1
+    first = 0
+    while first < len(starts) and not enough():
+        batch = starts[first : first + wave]
+
+        def work(batch=batch) -> Iterator[tuple[pa.Table, dict[str, tuple] | None]]:
+            for start in batch:
+                chunk = latest.take(np.arange(start, min(start + size, latest.num_rows)))
+                yield chunk, _known(chunk, before)
+
+        results = stream_tasks(
+            client, judge_chunk, config, work(), total=len(batch), desc="read metadata"
+        )
+        for start, verdict in zip(batch, results, strict=True):
+            yield min(size, latest.num_rows - start), verdict
+        first += wave
         wave *= 2
 
 
-def _known(refs: list[ObjectRef], before: dict[str, tuple] | None) -> dict[str, tuple] | None:
-    """What the earlier build kept of these refs' PMCIDs (None: not an incremental build)."""
+def _known(chunk: pa.Table, before: pa.Table | None) -> dict[str, tuple] | None:
+    """What the earlier build kept of these rows' PMCIDs (None: not an incremental build)."""
     if before is None:
         return None
-    return {r.pmcid: before[r.pmcid] for r in refs if r.pmcid in before}
-
-
-def _removed(previous: dict, gone: dict[str, str], listed: set[str]) -> list[dict]:
-    """Articles an earlier build kept that are now gone, retracted or no longer OA."""
-    rows = []
-    for pmcid, (version, _etag) in sorted(previous.items(), key=lambda kv: mf.pmcid_number(kv[0])):
-        reason = "withdrawn" if pmcid not in listed else gone.get(pmcid)
-        if reason:
-            rows.append({"pmcid": pmcid, "version": version, "reason": reason})
-    return rows
-
-
-def _table(rows: list[dict], schema: pa.Schema) -> pa.Table:
-    return pa.Table.from_pylist(rows, schema=schema)
+    return mf.known_versions(before, chunk["pmcid"].to_numpy())
