@@ -20,7 +20,7 @@ from pathlib import Path
 from pmc_pipeline.config import Config
 from pmc_pipeline.errors import ErrorLog
 from pmc_pipeline.images import fit_size
-from pmc_pipeline.jats import resolve_href
+from pmc_pipeline.jats import figure_files, parse_article
 from pmc_pipeline.stages.extract import figure_rows
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
@@ -45,20 +45,17 @@ def run_ours(articles: list[dict[str, bytes]]) -> int:
     return n
 
 
-def figure_files(articles: list[dict[str, bytes]]) -> list[list[str]]:
+def resolved_images(articles: list[dict[str, bytes]]) -> list[list[str]]:
     """Per article, the image file of each figure, as our parser resolves them (untimed).
 
     pubmed_parser 0.5.1 often returns the graphic's mimetype ("tiff", "image") instead of
     its href, so its own resolution finds 7 of 73 images; to compare the same work, the
     reference decodes the images we resolved.
     """
-    from pmc_pipeline.jats import parse_article
-
     out = []
     for files in articles:
-        names = [n for n in files if n != "article.nxml"]
-        figs = parse_article(files["article.nxml"]).figures
-        out.append([f for f in (resolve_href(g.href, names) for g in figs if g.href) if f])
+        figures = parse_article(files["article.nxml"]).figures
+        out.append([f for f in figure_files(figures, files) if f])
     return out
 
 
@@ -137,7 +134,7 @@ def main(argv: list[str] | None = None) -> dict:
     articles = corpus_articles(args.corpus)
     ours_n, ours_s = measure(run_ours, articles, repeat=args.repeat)
     with tempfile.TemporaryDirectory() as tmp:
-        images = figure_files(articles)
+        images = resolved_images(articles)
         ref_n, ref_s = measure(run_reference, articles, images, Path(tmp), repeat=args.repeat)
     floor_n, floor_s = measure(run_floor, articles, images, repeat=args.repeat)
     result = {

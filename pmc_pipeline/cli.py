@@ -19,6 +19,7 @@ from typing import Any
 
 from .config import CONFIG_FILE, Config
 from .sources import SourceError
+from .sources.base import MEDIA_MODES
 
 DEMO = "demo"
 
@@ -49,19 +50,24 @@ def _add_source(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sign", action="store_true", default=S, help="sign S3 requests")
 
 
-def _add_list(p: argparse.ArgumentParser) -> None:
+def _add_filters(p: argparse.ArgumentParser) -> None:
     S = argparse.SUPPRESS
     p.add_argument(
         "--licenses",
         default=S,
         help="comma list of groups (comm, noncomm, other) and codes ('CC BY'); default: all OA",
     )
-    p.add_argument("--limit", type=int, default=S, help="keep at most N articles")
     p.add_argument("--pmcids", dest="pmcids_file", default=S, help="file of PMCIDs to keep")
-    p.add_argument("--partition-size", type=int, default=S, help="articles per partition (500)")
-    p.add_argument("--previous", default=S, help="earlier build folder: keep new/changed only")
     p.add_argument("--include-manuscripts", action="store_true", default=S)
     p.add_argument("--include-ocr", action="store_true", default=S)
+    p.add_argument("--partition-size", type=int, default=S, help="articles per partition (500)")
+
+
+def _add_list(p: argparse.ArgumentParser) -> None:
+    S = argparse.SUPPRESS
+    _add_filters(p)
+    p.add_argument("--limit", type=int, default=S, help="keep at most N articles")
+    p.add_argument("--previous", default=S, help="earlier build folder: keep new/changed only")
     p.add_argument("--force", action="store_true", default=False, help="redo a finished list")
 
 
@@ -73,6 +79,12 @@ def _add_fetch(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--retries", type=int, default=S, help="retries of transient errors (5)")
     p.add_argument("--timeout", type=float, default=S, help="seconds per request (60)")
+    p.add_argument(
+        "--media",
+        choices=MEDIA_MODES,
+        default=S,
+        help="figures (default): only the images <fig> graphics name; all: every listed image",
+    )
 
 
 def _add_extract(p: argparse.ArgumentParser) -> None:
@@ -104,6 +116,22 @@ def _add_split(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_plan(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--sample", type=int, default=3000, help="articles to read (3000; all: 0)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the sample (0)")
+    p.add_argument("--cores", type=int, default=None, help="cores of the build (this machine's)")
+    p.add_argument(
+        "--bandwidth", type=float, default=100.0, help="download MB/s of the build (100)"
+    )
+    p.add_argument(
+        "--rps",
+        dest="requests_per_second",
+        type=float,
+        default=argparse.SUPPRESS,
+        help="the build's request cap (the config's, default 1000)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pmc-pipeline", description="PubMed Central figures + captions -> WebDataset shards"
@@ -127,13 +155,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("build", help="run every stage (resumable)")
     _add_common(p), _add_source(p), _add_list(p), _add_fetch(p), _add_extract(p)
     _add_split(p), _add_dedupe(p), _add_shard(p)
+    p.add_argument(
+        "--discard-bundles",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="delete each partition's bundle once its figures are written (saves disk)",
+    )
+    p = sub.add_parser("plan", help="predict a build's articles, requests, bytes, disk, hours")
+    _add_common(p), _add_source(p), _add_filters(p), _add_plan(p)
     from .train.cli import add_train_parser  # flags only: torch loads when `train` runs
 
     add_train_parser(sub)
     return parser
 
 
-_NOT_CONFIG = {"command", "config_file", "verbose", "force"}
+_NOT_CONFIG = {"command", "config_file", "verbose", "force", "sample", "seed", "cores", "bandwidth"}
 
 
 def resolve_config(args: argparse.Namespace) -> Config:
@@ -236,6 +272,17 @@ def _build(config: Config, client, args: argparse.Namespace) -> dict:
     return build(config, client, force_list=args.force)
 
 
+def cmd_plan(config: Config, args: argparse.Namespace) -> dict:
+    from .planning import summary
+    from .stages.plan import PLAN_JSON, run_plan
+
+    plan = run_plan(
+        config, sample=args.sample, seed=args.seed, cores=args.cores, bandwidth_mb_s=args.bandwidth
+    )
+    print(summary(plan))
+    return {"plan": config.store.path(PLAN_JSON), "articles": plan["articles"]}
+
+
 def cmd_report(config: Config, args: argparse.Namespace) -> dict:
     from .stages.report import run_report
 
@@ -250,6 +297,7 @@ COMMANDS: dict[str, Command] = {
     "dedupe": _with_client(_dedupe),
     "shard": _with_client(_shard),
     "report": cmd_report,
+    "plan": cmd_plan,
     "build": _with_client(_build),
 }
 

@@ -1,7 +1,8 @@
 """The build graph: list -> (fetch -> extract -> split) per partition -> dedupe -> shard -> report.
 
 The per-partition stages are chained per partition, so partition 7 can be extracting
-while partition 8 downloads; dedupe is the one barrier. Each stage skips what is done,
+while partition 8 downloads; with ``--discard-bundles`` a partition's bundle is deleted as
+soon as its figures are written. Dedupe is the one barrier. Each stage skips what is done,
 so rerunning ``build`` after a crash or Ctrl-C redoes only unfinished partitions.
 ``dags/`` holds launchers (a running scheduler, SLURM, Kubernetes) of this same graph.
 """
@@ -19,7 +20,7 @@ from .cluster import share_rate
 from .config import Config
 from .stages.dedupe import run_dedupe
 from .stages.extract import extract_partition
-from .stages.fetch import fetch_partition
+from .stages.fetch import discard_bundle, fetch_partition
 from .stages.listing import manifest_partitions, run_list
 from .stages.report import run_report
 from .stages.shard import run_shard
@@ -34,6 +35,8 @@ def partition_stages(config: Config) -> list[tuple[str, PartitionStage]]:
         ("fetch", fetch_partition),
         ("extract", extract_partition),
     ]
+    if config.discard_bundles:
+        stages.append(("discard", discard_bundle))
     if config.panels != "off":
         stages.append(("split", split_partition))
     return stages

@@ -16,7 +16,8 @@ def test_schema_is_valid_and_every_field_has_a_parquet_type(name):
     jsonschema.Draft202012Validator.check_schema(spec)
     assert spec["additionalProperties"] is False
     assert set(spec["required"]) <= set(spec["properties"])
-    assert len(arrow_schema(name)) == len(spec["properties"])
+    if not spec.get("x-document"):  # a JSON document (plan.json), not a Parquet row
+        assert len(arrow_schema(name)) == len(spec["properties"])
 
 
 def test_every_written_record_kind_has_a_schema():

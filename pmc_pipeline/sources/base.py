@@ -17,28 +17,36 @@ import io
 import json
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TypeVar
 from urllib.parse import parse_qs, unquote_plus, urlparse
 
+from ..jats import JatsError, figure_media
 from .transport import NotFound, RateLimiter, SourceError, with_retries
 
 BUCKET = "pmc-oa-opendata"
 METADATA_PREFIX = "metadata/"
 INVENTORY_PREFIX = f"inventory-reports/{BUCKET}/metadata/"
 IMAGE_EXTENSIONS = frozenset({"jpg", "jpeg", "png", "tif", "tiff", "gif", "webp"})
+# What fetch takes of an article's image media: the images its <fig> graphics name, or all.
+MEDIA_MODES = ("figures", "all")
+
+T = TypeVar("T")
 
 _VERSION_KEY = re.compile(r"(?:^|/)(PMC\d+)\.(\d+)\.json$")
 
 
 @dataclass(frozen=True)
 class ObjectRef:
-    """One listed article-version metadata object: key, ETag (no quotes), PMCID and version."""
+    """One listed object: key, ETag (no quotes), PMCID and version (of a metadata object),
+    and its size in bytes where the listing gives one."""
 
     key: str
     etag: str | None = None
     pmcid: str | None = None
     version: int | None = None
+    size: int | None = None
 
 
 @dataclass(frozen=True)
@@ -58,10 +66,19 @@ class FetchedFile:
 
 @dataclass
 class FetchedArticle:
-    """The files of one article; ``failures`` are images that could not be had (key, error)."""
+    """The files of one article; ``failures`` are images that could not be had (key, error).
+
+    ``media`` counts the article's image media, ``skipped`` those not fetched (no figure
+    names them) and ``skipped_bytes`` their size where the source knows it without a
+    request (None: unknown). ``unparsed``: the XML did not parse, so no image was fetched.
+    """
 
     files: list[FetchedFile]
     failures: list[tuple[str, SourceError]]
+    media: int = 0
+    skipped: int = 0
+    skipped_bytes: int | None = None
+    unparsed: bool = False
 
 
 class MetadataError(SourceError):
@@ -139,7 +156,8 @@ def inventory_rows(csv_gz: bytes) -> Iterator[ObjectRef]:
 
     S3 Inventory URL-encodes keys in CSV reports; they are decoded here.
     """
-    text = io.TextIOWrapper(io.BytesIO(gzip.decompress(csv_gz)), encoding="utf-8", newline="")
+    unzipped = gzip.GzipFile(fileobj=io.BytesIO(csv_gz))  # streamed: never the whole CSV
+    text = io.TextIOWrapper(unzipped, encoding="utf-8", newline="")
     for row in csv.reader(text):
         if len(row) >= 2:
             key = unquote_plus(row[1])
@@ -152,6 +170,7 @@ class Source(ABC):
     uri: str
     retries: int = 5
     limiter: RateLimiter | None = None
+    requests: int = 0  # listing pages and GET attempts this instance made (plan counts them)
     max_object_bytes: int = 512 * 1024 * 1024
     _transient: tuple[str, ...] = ()  # per-process caches (clients, sessions) not to pickle
 
@@ -175,8 +194,9 @@ class Source(ABC):
         """The metadata record of one listed article version (bucket JSON schema)."""
 
     @abstractmethod
-    def fetch_article(self, row: dict) -> FetchedArticle:
-        """The XML (first) and figure images of one manifest row.
+    def fetch_article(self, row: dict, media: str = "figures") -> FetchedArticle:
+        """The XML (first) and images of one manifest row: with ``media="figures"`` only
+        those its figures name (:func:`jats.figure_media`), with ``"all"`` every image.
 
         Raises SourceError when the XML cannot be had; a failed image is a ``failure``.
         """
@@ -198,6 +218,7 @@ class BucketSource(Source):
     def list_objects(self, prefix: str, delimiter: str | None = None) -> Iterator[ObjectRef]:
         token = None
         while True:
+            self.requests += 1
             objects, _, token = self._list_page(prefix, delimiter, token)
             yield from objects
             if not token:
@@ -206,6 +227,7 @@ class BucketSource(Source):
     def list_prefixes(self, prefix: str) -> list[str]:
         out, token = [], None
         while True:
+            self.requests += 1
             _, prefixes, token = self._list_page(prefix, "/", token)
             out.extend(prefixes)
             if not token:
@@ -215,6 +237,7 @@ class BucketSource(Source):
         """GET with retries, the size cap and the md5 check."""
 
         def attempt() -> bytes:
+            self.requests += 1
             sink = _CappedBuffer(self.max_object_bytes, key)
             self._read(key, sink)
             return sink.getvalue()
@@ -254,15 +277,37 @@ class BucketSource(Source):
     def read_metadata(self, ref: ObjectRef) -> dict:
         return parse_metadata(self.get(ref.key), ref.key)
 
-    def fetch_article(self, row: dict) -> FetchedArticle:
-        xml, *media = row_files(row)
-        article = FetchedArticle([FetchedFile(xml.name, self.get(xml.key, xml.md5))], [])
-        for remote in media:
+    def fetch_article(self, row: dict, media: str = "figures") -> FetchedArticle:
+        xml, *images = row_files(row)
+        data = self.get(xml.key, xml.md5)
+        wanted, unparsed = select_media(data, images, lambda f: f.name, media)
+        skipped = len(images) - len(wanted)
+        article = FetchedArticle(
+            [FetchedFile(xml.name, data)], [], len(images), skipped, unparsed=unparsed
+        )
+        for remote in wanted:
             try:
                 article.files.append(FetchedFile(remote.name, self.get(remote.key, remote.md5)))
             except SourceError as exc:
                 article.failures.append((remote.key, exc))
         return article
+
+
+def select_media(
+    xml: bytes, media: list[T], name: Callable[[T], str], mode: str
+) -> tuple[list[T], bool]:
+    """The media to fetch (in their order) and whether the XML failed to parse.
+
+    An XML that does not parse gets no images: extract records its parse error and could
+    use none of them, so fetching them would only cost requests and disk.
+    """
+    if mode == "all":
+        return list(media), False
+    try:
+        wanted = set(figure_media(xml, [name(m) for m in media]))
+    except JatsError:
+        return [], True
+    return [m for m in media if name(m) in wanted], False
 
 
 def row_files(row: dict) -> list[RemoteFile]:
@@ -292,6 +337,7 @@ __all__ = [
     "FetchedFile",
     "FetchedArticle",
     "IntegrityError",
+    "MEDIA_MODES",
     "MetadataError",
     "NotFound",
     "ObjectRef",
@@ -302,4 +348,5 @@ __all__ = [
     "is_figure_image",
     "parse_metadata",
     "parse_version_key",
+    "select_media",
 ]

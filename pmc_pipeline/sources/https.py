@@ -66,7 +66,9 @@ class HttpsSource(BucketSource):
             name = etree.QName(el).localname
             if name == "Contents":
                 fields = {etree.QName(c).localname: (c.text or "") for c in el}
-                objects.append(ObjectRef(fields["Key"], fields.get("ETag", "").strip('"') or None))
+                etag = fields.get("ETag", "").strip('"') or None
+                size = int(fields["Size"]) if fields.get("Size", "").isdigit() else None
+                objects.append(ObjectRef(fields["Key"], etag, size=size))
             elif name == "CommonPrefixes":
                 prefixes.extend(c.text or "" for c in el)
         fields = {etree.QName(c).localname: (c.text or "") for c in root if len(c) == 0}

@@ -12,7 +12,7 @@ import tarfile
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
-from .base import FetchedArticle, FetchedFile, ObjectRef, Source, is_figure_image
+from .base import FetchedArticle, FetchedFile, ObjectRef, Source, is_figure_image, select_media
 from .transport import NotFound, SourceError
 
 FILE_LIST = "oa_file_list.csv"
@@ -68,7 +68,7 @@ class LegacySource(Source):
             "media_urls": [],
         }
 
-    def fetch_article(self, row: dict) -> FetchedArticle:
+    def fetch_article(self, row: dict, media: str = "figures") -> FetchedArticle:
         path = (self.root / row["xml_key"]).resolve()
         if not path.is_relative_to(self.root):
             raise UnsafePackage(f"{row['xml_key']}: package path escapes the mirror")
@@ -76,25 +76,39 @@ class LegacySource(Source):
             raise NotFound(f"{row['xml_key']}: package not found in {self.root}")
         try:
             with tarfile.open(path, "r:*") as tar:
-                return self._read_package(tar, row["xml_key"])
+                return self._read_package(tar, row["xml_key"], media)
         except (tarfile.TarError, EOFError, OSError) as exc:
             raise SourceError(f"{row['xml_key']}: unreadable package ({exc})") from exc
 
-    def _read_package(self, tar: tarfile.TarFile, key: str) -> FetchedArticle:
-        xml: FetchedFile | None = None
-        media: list[FetchedFile] = []
+    def _read_package(self, tar: tarfile.TarFile, key: str, media: str) -> FetchedArticle:
+        """The package's XML and the images ``media`` selects, as the bucket sources do."""
+        xml: tarfile.TarInfo | None = None
+        images: list[tarfile.TarInfo] = []
         for member in tar.getmembers():
             check_member(member, key, self.max_object_bytes)
             if not member.isfile():
                 continue
-            name = PurePosixPath(member.name).name
+            name = _name(member)
             if name.endswith((".nxml", ".xml")) and xml is None:
-                xml = FetchedFile(name, _read_member(tar, member))
+                xml = member
             elif is_figure_image(name):
-                media.append(FetchedFile(name, _read_member(tar, member)))
+                images.append(member)
         if xml is None:
             raise SourceError(f"{key}: package holds no .nxml article")
-        return FetchedArticle([xml, *sorted(media, key=lambda f: f.name)], [])
+        data = _read_member(tar, xml)
+        images.sort(key=_name)
+        wanted, unparsed = select_media(data, images, _name, media)
+        # read in archive order: a gzip stream seeks backwards only by starting over
+        read = {m.name: _read_member(tar, m) for m in sorted(wanted, key=lambda m: m.offset)}
+        skipped = [m for m in images if m not in wanted]
+        return FetchedArticle(
+            [FetchedFile(_name(xml), data), *(FetchedFile(_name(m), read[m.name]) for m in wanted)],
+            [],
+            len(images),
+            len(skipped),
+            sum(m.size for m in skipped),
+            unparsed,
+        )
 
 
 def check_member(member: tarfile.TarInfo, key: str, cap: int) -> None:
@@ -108,6 +122,11 @@ def check_member(member: tarfile.TarInfo, key: str, cap: int) -> None:
         raise UnsafePackage(f"{key}: member {member.name!r} is not a regular file")
     if member.size > cap:
         raise UnsafePackage(f"{key}: member {member.name!r} is over the {cap}-byte cap")
+
+
+def _name(member: tarfile.TarInfo) -> str:
+    """A member's file name without its folder: its name in the bundle."""
+    return PurePosixPath(member.name).name
 
 
 def _read_member(tar: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:

@@ -39,7 +39,8 @@ class LocalSource(BucketSource):
             elif path.is_file():
                 # S3 ETags of single-part uploads are the md5: compute it so incremental
                 # builds see the same change signal as from the bucket.
-                objects.append(ObjectRef(key, hashlib.md5(path.read_bytes()).hexdigest()))
+                data = path.read_bytes()
+                objects.append(ObjectRef(key, hashlib.md5(data).hexdigest(), size=len(data)))
         return objects, prefixes, None
 
     def _read(self, key: str, sink: io.BytesIO) -> None:

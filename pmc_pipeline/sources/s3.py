@@ -51,7 +51,7 @@ class S3Source(BucketSource):
             kwargs["ContinuationToken"] = token
         resp = _call(lambda: self.client.list_objects_v2(**kwargs), f"list {prefix}")
         objects = [
-            ObjectRef(o["Key"], o.get("ETag", "").strip('"') or None)
+            ObjectRef(o["Key"], o.get("ETag", "").strip('"') or None, size=o.get("Size"))
             for o in resp.get("Contents", [])
         ]
         prefixes = [p["Prefix"] for p in resp.get("CommonPrefixes", [])]
