@@ -4,7 +4,9 @@ Everything here is our own: JATS 1.3 articles with 1-4 captioned figures, images
 with Pillow (plots, shapes, textures, 2x2 compound figures with "(A) ... (B) ..."
 captions), a few exact and near duplicate images across articles, and the cases the
 ``list`` stage must filter (an article with two versions, a non-OA, a retracted and a
-CC BY-NC article). The same seed gives the same bytes, so builds from it are comparable.
+CC BY-NC article). Bylines have one to six authors; one article is signed by a
+collaboration too, and one names no author, as real ones do. The same seed gives the same
+bytes, so builds from it are comparable.
 """
 
 from __future__ import annotations
@@ -23,12 +25,14 @@ from .bucket_layout import ArticleSpec, write_bucket
 
 MARKER = ".pmc-demo-complete.json"  # written last: its presence means the demo is whole
 FIRST_PMCID = 99_000_001  # far above real PMCIDs, so demo ids never collide with them
-DEMO_FORMAT = 1  # bump when the generator changes what it writes
+DEMO_FORMAT = 2  # bump when the generator changes what it writes
 MIN_ARTICLES = 12
 
 # Article roles, by index.
 VERSIONED, NON_OA, RETRACTED, NON_COMMERCIAL = 0, 1, 2, 3
 COMPOUND_AT = (4, 5, 6)  # these articles' first figure is a 2x2 compound figure
+NO_AUTHORS, WITH_COLLABORATION = 9, 10
+COLLABORATION = "Demo Imaging Consortium"
 _PAIRS = ((4, -1, "exact"), (7, -2, "near"), (8, -3, "near"))  # (source, copy, kind)
 
 _DOCTYPE = (
@@ -46,6 +50,8 @@ _MEASURES = ["expression", "fluorescence intensity", "cell density", "migration 
 _MEASURES += ["survival", "calcium response", "colony size", "membrane potential"]
 _TREATMENTS = ["rapamycin treatment", "heat shock", "hypoxia", "serum starvation", "irradiation"]
 _GENES = ["Sox2", "Pax6", "Wnt3a", "Notch1", "Actb", "Gfap", "Mki67", "Lgr5"]
+_GIVEN = ["Ana", "Bo", "Chidi", "Dana", "Emeka", "Fatima", "Goran", "Hana", "Ilse", "Jun"]
+_SURNAMES = ["Okafor", "Lindqvist", "Tanaka", "Moreau", "Silva", "Novak", "Haddad", "Kim"]
 _PALETTE = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189)]
 
 
@@ -129,6 +135,7 @@ def _article_versions(rng: random.Random, index: int, figures: list[_Figure]) ->
     subject, measure = rng.choice(_SUBJECTS), rng.choice(_MEASURES)
     title = f"{measure.capitalize()} of {subject} after {rng.choice(_TREATMENTS)}"
     captions = [_caption(rng, fig, subject) for fig in figures]
+    authors = _authors(rng, index)  # drawn last: the rest of the article stays as it was
     media = {f"{stem}.g{k + 1:03d}.{_ext(fig)}": _encode(fig) for k, fig in enumerate(figures)}
     hrefs = [name.rsplit(".", 1)[0] for name in media]
     versions = (1, 2) if index == VERSIONED else (1,)
@@ -137,7 +144,7 @@ def _article_versions(rng: random.Random, index: int, figures: list[_Figure]) ->
         vtitle = title if version == 1 else f"{title} (corrected)"
         vcaptions = captions if version == 1 else [c + " Scale bars corrected." for c in captions]
         figs = list(zip(hrefs, vcaptions, strict=True))
-        xml = _jats(pmcid, version, stem, vtitle, license_code, figs)
+        xml = _jats(pmcid, version, stem, vtitle, license_code, authors, figs)
         specs.append(
             ArticleSpec(
                 pmcid=pmcid,
@@ -154,6 +161,23 @@ def _article_versions(rng: random.Random, index: int, figures: list[_Figure]) ->
             )
         )
     return specs
+
+
+def _authors(rng: random.Random, index: int) -> list[str]:
+    """A byline: ``<contrib>`` XML per author, a collaboration last where the role says."""
+    if index == NO_AUTHORS:
+        return []
+    people = [(rng.choice(_GIVEN), rng.choice(_SURNAMES)) for _ in range(rng.randint(1, 6))]
+    contribs = [
+        f'<contrib contrib-type="author"><name><surname>{surname}</surname>'
+        f"<given-names>{given}</given-names></name></contrib>"
+        for given, surname in people
+    ]
+    if index == WITH_COLLABORATION:
+        contribs.append(
+            f'<contrib contrib-type="author"><collab>{COLLABORATION}</collab></contrib>'
+        )
+    return contribs
 
 
 def _caption(rng: random.Random, fig: _Figure, subject: str) -> str:
@@ -181,6 +205,7 @@ def _jats(
     stem: str,
     title: str,
     license_code: str | None,
+    authors: list[str],
     figures: list[tuple[str, str]],
 ) -> bytes:
     """A JATS 1.3 article: front matter, one results section citing each figure."""
@@ -219,7 +244,8 @@ def _jats(
         f'<article-id pub-id-type="pmc">{number}</article-id>'
         f'<article-id pub-id-type="doi">10.5555/{stem}</article-id>'
         f"<title-group><article-title>{escape(title)}</article-title></title-group>"
-        '<pub-date pub-type="epub"><year>2026</year></pub-date>'
+        + (f"<contrib-group>{''.join(authors)}</contrib-group>" if authors else "")
+        + '<pub-date pub-type="epub"><year>2026</year></pub-date>'
         f"{permissions}<abstract><p>A synthetic article for the pmc_pipeline demo.</p>"
         "</abstract></article-meta></front>"
         f'<body><sec id="s1"><title>Results</title>{mentions}{figs}</sec></body></article>\n'
@@ -347,4 +373,12 @@ _DRAW = {
 _KINDS = ("line", "scatter", "bars", "cells", "texture")
 
 
-__all__ = ["MARKER", "DemoError", "build_demo_source", "demo_articles"]
+__all__ = [
+    "COLLABORATION",
+    "MARKER",
+    "NO_AUTHORS",
+    "WITH_COLLABORATION",
+    "DemoError",
+    "build_demo_source",
+    "demo_articles",
+]

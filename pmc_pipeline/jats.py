@@ -52,7 +52,7 @@ from __future__ import annotations
 import html.entities
 import re
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from lxml import etree
@@ -62,6 +62,8 @@ __all__ = [
     "FigureRecord",
     "JatsError",
     "caption_text",
+    "figure_files",
+    "figure_media",
     "parse_article",
     "resolve_href",
 ]
@@ -102,6 +104,7 @@ class ArticleRecord:
     article_type: str | None
     license_url: str | None
     license_type: str | None
+    authors: list[str]
     figures: list[FigureRecord]
 
 
@@ -742,6 +745,76 @@ def _license(meta: etree._Element) -> tuple[str | None, str | None]:
     return url or None, license_el.get("license-type")
 
 
+# ------------------------------------------------------------------------- authors
+
+# Inside a <collab>: its members, notes and addresses are not part of its name.
+_NOT_COLLAB_NAME = frozenset(
+    {"contrib-group", "contrib", "xref", "fn", "address", "email", "aff", "uri", "ext-link"}
+)
+
+
+def _own_text(el: etree._Element, skip: frozenset[str]) -> str:
+    """Text of ``el`` in document order, leaving out ``skip`` elements (their tails stay)."""
+    parts = [el.text or ""]
+    for child in el:
+        if isinstance(child.tag, str) and _local(child.tag) not in skip:
+            parts.append(_own_text(child, skip))
+        parts.append(child.tail or "")
+    return "".join(parts)
+
+
+def _name_part(name: etree._Element, part: str) -> str:
+    el = _child(name, part)
+    return _collapse(_own_text(el, frozenset())) if el is not None else ""
+
+
+def _person_name(name: etree._Element) -> str:
+    """A <name> as it is read: "Given Surname Suffix"; eastern style "Surname Given"."""
+    given, surname = _name_part(name, "given-names"), _name_part(name, "surname")
+    style = name.get("name-style") or "western"
+    if style == "given-only":
+        ordered = [given or surname]
+    elif style == "eastern":
+        ordered = [surname, given]
+    else:
+        ordered = [given, surname]
+    return " ".join(p for p in [*ordered, _name_part(name, "suffix")] if p)
+
+
+def _contrib_name(contrib: etree._Element) -> str:
+    """One contributor's display name: a person's name, else a collaboration's own name."""
+    holders = [contrib]
+    alternatives = _child(contrib, "name-alternatives")
+    if alternatives is not None:
+        holders.append(alternatives)
+    for holder in holders:
+        person = _child(holder, "name")
+        if person is not None:
+            return _person_name(person)
+    for holder in holders:
+        string_name = _child(holder, "string-name")
+        if string_name is not None:
+            return _collapse(_own_text(string_name, frozenset()))
+    collab = _child(contrib, "collab")
+    alternatives = _child(contrib, "collab-alternatives")
+    if collab is None and alternatives is not None:
+        collab = _child(alternatives, "collab")
+    return _collapse(_own_text(collab, _NOT_COLLAB_NAME)) if collab is not None else ""
+
+
+def _authors(meta: etree._Element) -> list[str]:
+    """The article's authors in byline order: the <contrib-group>s of <article-meta>,
+    contributors typed author (or untyped), never editors or reviewers; a collaboration by
+    its name, without the members nested in it. Attribution under CC BY names them."""
+    names = []
+    for group in meta.iterchildren("contrib-group"):
+        for contrib in group.iterchildren("contrib"):
+            kind = (contrib.get("contrib-type") or "author").strip().lower()
+            if kind == "author" and (name := _contrib_name(contrib)):
+                names.append(name)
+    return names
+
+
 def parse_article(xml: bytes) -> ArticleRecord:
     """Parse one article's XML into metadata and figure records; raises JatsError."""
     article = _article_element(_parse_root(xml))
@@ -761,6 +834,7 @@ def parse_article(xml: bytes) -> ArticleRecord:
         article_type=article.get("article-type"),
         license_url=license_url,
         license_type=license_type,
+        authors=_authors(meta),
         figures=_figures(article),
     )
 
@@ -817,3 +891,23 @@ def resolve_href(href: str, names: Iterable[str]) -> str | None:
             if hit is not None:
                 return hit
     return None
+
+
+def figure_files(figures: Iterable[FigureRecord], names: Iterable[str]) -> list[str | None]:
+    """The file of ``names`` each figure's graphic resolves to (None: no graphic, or no match).
+
+    The one resolver of figures to files: extract decodes exactly these files and fetch
+    downloads exactly these (:func:`figure_media`), so a bundle holds what extract looks for.
+    """
+    names = list(names)
+    return [resolve_href(fig.href, names) if fig.href else None for fig in figures]
+
+
+def figure_media(xml: bytes, names: Sequence[str]) -> list[str]:
+    """The names (a subset of ``names``, in their order) that the article's figures need.
+
+    Equations, inline graphics, table images and thumbnails are left out. Raises JatsError
+    when the XML does not parse.
+    """
+    wanted = set(figure_files(parse_article(xml).figures, names))
+    return [name for name in names if name in wanted]

@@ -30,6 +30,7 @@ CLUSTER_SIZE_EDGES = (1, 2, 3, 4, 6, 11, 101)
 HISTOGRAM_TITLES = {
     "license_articles": "License mix (kept articles)",
     "license_figures": "License mix (extracted figures)",
+    "license_samples": "License mix (samples in shards)",
     "image_side": "Original image size (longer side, px)",
     "caption_words": "Caption length (words)",
     "figures_per_article": "Figures per article",
@@ -123,6 +124,32 @@ def _total(stats: Mapping[int, Mapping[str, Any]], field: str) -> int:
     return sum(int(s.get(field, 0)) for s in stats.values())
 
 
+def _known_total(stats: Mapping[int, Mapping[str, Any]], field: str) -> int | None:
+    """The sum of ``field`` when every part knows it, else None (unknown, not zero)."""
+    if not stats or any(field not in s for s in stats.values()):
+        return None
+    return _total(stats, field)
+
+
+def _plan_vs_fetch(
+    plan: Mapping[str, Any] | None, fetch: Mapping[int, Mapping[str, Any]], partitions: int
+) -> dict[str, Any] | None:
+    """What ``plan`` predicted for fetch beside what fetch did (once every partition is
+    fetched), and the requests and bytes it put on not fetching every image medium."""
+    if plan is None:
+        return None
+    planned = plan.get("fetch") or {}
+    done = bool(fetch) and len(fetch) == partitions
+    return {
+        "requests_planned": planned.get("requests"),
+        "requests_made": _total(fetch, "requests") if done else None,
+        "bytes_planned": planned.get("bytes"),
+        "bytes_made": _total(fetch, "bytes") if done else None,
+        "requests_avoided_planned": planned.get("requests_avoided"),
+        "bytes_avoided_planned": planned.get("bytes_avoided"),
+    }
+
+
 def _add(dicts: Iterable[Mapping[str, int]]) -> dict[str, int]:
     out: Counter = Counter()
     for d in dicts:
@@ -143,7 +170,7 @@ def funnel(inputs: Mapping[str, Any]) -> dict[str, Any]:
     [NNNNN_stats.json]}, ``sizes`` {split: sizes.json}, ``split`` {partition: stats/split
     part JSON}, ``panels`` {partition: accepted panel rows of panels/part} (every row of a
     part written before split decisions), ``unreadable`` [messages], ``keep_duplicates``
-    (whether shard wrote duplicates too).
+    (whether shard wrote duplicates too), ``plan`` (plan.json, when ``plan`` ran into OUT).
     """
     manifest = inputs.get("manifest")
     manifest_rows: dict[int, int] = dict(inputs.get("manifest_rows") or {})
@@ -163,6 +190,7 @@ def funnel(inputs: Mapping[str, Any]) -> dict[str, Any]:
         "list": _check_list(manifest),
         "manifest": _check_manifest(manifest, manifest_rows),
         "fetch": _check_fetch(manifest_rows, fetch),
+        "images": _check_images(fetch),
         "extract_articles": _check_extract_articles(fetch, extract),
         "figures": _check_figures(extract, fig_errors),
         "extract_errors": _check_extract_errors(extract, fig_errors),
@@ -199,10 +227,16 @@ def funnel(inputs: Mapping[str, Any]) -> dict[str, Any]:
             "extract_failed": _total(extract, "articles_failed") if extract else None,
         },
         "images": {
+            "media": _total(fetch, "media") if fetch else None,
             "fetched": _total(fetch, "images") if fetch else None,
             "failed": _total(fetch, "images_failed") if fetch else None,
+            "skipped": _total(fetch, "images_skipped") if fetch else None,
+            "requests": _total(fetch, "requests") if fetch else None,
             "bytes": _total(fetch, "bytes") if fetch else None,
+            "bytes_skipped": _known_total(fetch, "bytes_skipped"),
+            "xml_unparsed": _total(fetch, "xml_unparsed") if fetch else None,
         },
+        "plan": _plan_vs_fetch(inputs.get("plan"), fetch, len(manifest_rows)),
         "figures": {
             "found": _total(extract, "figures_found") if extract else None,
             "without_graphic": _total(extract, "figures_without_graphic") if extract else None,
@@ -296,6 +330,18 @@ def _check_fetch(manifest_rows: Mapping[int, int], fetch: Mapping[int, dict]) ->
     kept = sum(manifest_rows.get(p, 0) for p in fetch)
     right = {"fetched": _total(fetch, "articles"), "fetch_failed": _total(fetch, "articles_failed")}
     return equation(rule, kept, right, partitions=len(fetch), partitions_total=len(manifest_rows))
+
+
+def _check_images(fetch: Mapping[int, dict]) -> dict:
+    rule = "image media of fetched articles == fetched + failed + skipped"
+    if not fetch or any("media" not in s for s in fetch.values()):
+        return skipped(rule, "no stats/fetch/*.json counting media: run fetch")
+    right = {
+        "fetched": _total(fetch, "images"),
+        "failed": _total(fetch, "images_failed"),
+        "skipped": _total(fetch, "images_skipped"),
+    }
+    return equation(rule, _total(fetch, "media"), right, partitions=len(fetch))
 
 
 def _check_extract_articles(fetch: Mapping[int, dict], extract: Mapping[int, dict]) -> dict:
@@ -480,7 +526,16 @@ def _flatten(section: str, value: Any) -> list[tuple[str, str]]:
 
 def _funnel_table(f: Mapping[str, Any]) -> str:
     rows = []
-    sections = ("articles", "images", "figures", "split_stage", "partitions", "shards", "errors")
+    sections = (
+        "articles",
+        "images",
+        "plan",
+        "figures",
+        "split_stage",
+        "partitions",
+        "shards",
+        "errors",
+    )
     for section in sections:
         for name, value in _flatten(section, f.get(section)):
             rows.append(f"<tr><td>{escape(name)}</td><td class=num>{escape(value)}</td></tr>")
@@ -531,6 +586,7 @@ tr.failed{background:#fdd}tr.skipped{color:#888}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(220px,1fr));gap:12px}
 figure{margin:0;border:1px solid #ddd;padding:6px}figure img{max-width:100%}
 figcaption{font-size:12px}.noimg{height:120px;background:#eee}
+.warn{background:#fff3cd;border:1px solid #e0c060;padding:4px 8px}
 """
 
 
@@ -539,12 +595,14 @@ def render_html(
     histograms: Mapping[str, Mapping[str, list]],
     samples: list[Mapping[str, Any]],
     links: Sequence[tuple[str, str]] = (),
+    notes: Sequence[str] = (),
 ) -> str:
     """One self-contained page: verdict, checks, funnel table, SVG plots, sample grid.
 
     ``samples``: dicts with ``key``, ``caption``, ``license_code`` and ``thumbnail`` (JPEG
     bytes or None), embedded as data: URIs so the page opens offline and can be mailed.
     ``links``: (relative URL, title) of the report's other pages, such as split.html.
+    ``notes``: warnings a user of the data must read (non-commercial licenses, ...).
     """
     verdict = "all checks pass" if funnel["ok"] else "CHECKS FAIL: see the red rows"
     charts = "".join(
@@ -552,11 +610,12 @@ def render_html(
         for name, h in histograms.items()
     )
     unreadable = "".join(f"<li>{escape(u)}</li>" for u in funnel.get("unreadable", []))
+    warnings = "".join(f"<p class=warn>{escape(note)}</p>" for note in notes)
     pages = " · ".join(f'<a href="{escape(url)}">{escape(title)}</a>' for url, title in links)
     return (
         "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
         f"<title>pmc_pipeline build report</title><style>{STYLE}</style></head><body>"
-        f"<h1>pmc_pipeline build report</h1><p><b>{escape(verdict)}</b></p>"
+        f"<h1>pmc_pipeline build report</h1><p><b>{escape(verdict)}</b></p>{warnings}"
         + (f"<p>See also: {pages}</p>" if pages else "")
         + (f"<h2>Unreadable files</h2><ul>{unreadable}</ul>" if unreadable else "")
         + f"<h2>Checks</h2>{_checks_table(funnel['checks'])}"

@@ -15,6 +15,7 @@ from typing import IO
 
 import numpy as np
 
+from .attribution import attribution
 from .dedupe import SPLITS
 from .tarball import add_member
 
@@ -167,12 +168,15 @@ def figure_sample(row: dict, cluster: dict, *, duplicate: bool) -> dict:
         aligned=None,
         text=row["caption"],
     )
+    meta["attribution"] = attribution(meta)
     return meta
 
 
 def panel_sample(parent: dict, panel: dict) -> dict:
-    """A panel inherits its figure's article metadata; image fields and text are its own."""
+    """A panel inherits its figure's article metadata; image fields and text are its own,
+    and its attribution names the panel (its caption label, else its number)."""
     meta = dict(parent)
+    which = panel.get("label") or str(int(panel["panel_index"]) + 1)
     meta.update(
         key=panel["key"],
         kind="panel",
@@ -188,6 +192,7 @@ def panel_sample(parent: dict, panel: dict) -> dict:
         dhash=hex64(panel["dhash"]),
         phash_crop=None,
         text=panel["subcaption"],
+        attribution=attribution(parent, panel=which),
     )
     return meta
 

@@ -74,6 +74,17 @@ def legacy_mirror_dir(tmp_path_factory, corpus_dir: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
+def reference(dask_client, s3_server, tmp_path_factory) -> Path:
+    """The fixture bucket built once (panels off, small shards), read by several modules."""
+    from pmc_pipeline.dag import build
+    from tests.fixtures.builds import config_for
+
+    out = tmp_path_factory.mktemp("reference")
+    build(config_for(out, s3_server.endpoint_url), dask_client)
+    return out
+
+
+@pytest.fixture(scope="session")
 def dask_client():
     """One real LocalCluster of worker processes shared by the stage tests (startup ~2 s)."""
     from distributed import Client, LocalCluster

@@ -516,3 +516,37 @@ EXPECTED_CAPTIONS: dict[str, dict[str, dict[str, str | tuple[str, str, int]]]] =
         },
     },
 }
+
+# Authors per corpus article, checked against each <article-meta> <contrib-group>: (number
+# of authors, first author, last author). Editors, senior editors and reviewers are not
+# authors; a <collab> counts once, by its own name, without the members nested in it.
+EXPECTED_AUTHORS: dict[str, tuple[int, str, str]] = {
+    "PMC10335194": (9, "William H. Marshall V", "Saurabh Rajpal"),  # "Marshall V" is a surname
+    "PMC11471772": (7, "Wanjie Wu", "Jianan Y. Qu"),
+    "PMC11631191": (8, "Dominique Madern", "Céline Brochier-Armanet"),
+    "PMC1790863": (4, "Olivier Tenaillon", "Lin Chao"),
+    "PMC2329613": (4, "Marylee J van der Meulen", "Frank Lobbezoo"),
+    "PMC2599765": (4, "Sean C. Lema", "Penny Swanson"),
+    "PMC2924383": (3, "Wataru Teramoto", "Yoichi Sugita"),
+    "PMC2994229": (46, "K K Tsilidis", "E Riboli"),
+    "PMC3062852": (8, "Karen Stephan", "The Thai Cohort Study Team"),
+    "PMC3166277": (2, "John J Dennehy", "Ing-Nang Wang"),
+    "PMC3460867": (9, "Vincent Delorme", "Stéphane Canaan"),
+    "PMC3532326": (3, "Ismael A Vergara", "Nansheng Chen"),
+    "PMC3574550": (7, "G. Lyratzopoulos", "D. C. Greenberg"),
+    "PMC3585041": (6, "José Fafetine", "J. A. W. Coetzer"),
+    "PMC3671108": (11, "W. Mandemakers", "B. De Strooper"),
+    "elife-00353-v1": (1, "Eve Marder", "Eve Marder"),
+    "elife-04953": (11, "Sudha Kumari", "Michael L Dustin"),
+    "elife-19405": (1, "Yukiko M Yamashita", "Yukiko M Yamashita"),
+    "elife-30274-v1": (7, "L Michelle Lewis", "Reproducibility Project: Cancer Biology"),
+    "elife-43154-v2": (6, "James A Watson", "Nicholas J White"),
+    "elife-46472-v3": (10, "Alexandra M Stafford", "Tamara J Phillips"),
+    "elife-46793-v1": (9, "Katherine G Zyner", "Shankar Balasubramanian"),
+    "elife-52882-v2": (8, "Sophia Karpenko", "Georges Debrégeas"),
+    "pbio.1001315": (11, "Nuria Izquierdo-Useros", "Javier Martinez-Picado"),
+    "pcbi.1004082": (2, "Adrien Wohrer", "Christian K. Machens"),
+    "pone.0091296": (3, "Jan Robinson", "Nicholas A. J. Graham"),
+    "pone.0093988": (3, "Swami Iyer", "Timothy Killingback"),
+    "pone.0178565": (2, "Gopi Siva Sai Tiruveedula", "Pramod P. Wangikar"),
+}

@@ -21,7 +21,6 @@ from pathlib import Path
 
 import jsonschema
 import pyarrow.parquet as pq
-import pytest
 import webdataset as wds
 
 from pmc_pipeline.bucket_layout import ArticleSpec, write_bucket
@@ -30,24 +29,7 @@ from pmc_pipeline.dag import build
 from pmc_pipeline.schema import json_schema
 from pmc_pipeline.stages.report import run_report
 from pmc_pipeline.stages.shard import run_shard
-
-BUCKET = "s3://pmc-oa-opendata"
-PART = 6
-
-
-def config_for(out: Path, endpoint: str, **kw) -> Config:
-    return Config(
-        out=str(out),
-        source=BUCKET,
-        endpoint_url=endpoint,
-        partition_size=PART,
-        samples_per_shard=16,
-        test_fraction=0.2,
-        val_fraction=0.05,
-        panels="off",
-        progress=False,
-        **kw,
-    )
+from tests.fixtures.builds import BUCKET, PART, config_for
 
 
 def shard_files(out: Path) -> dict[str, bytes]:
@@ -57,13 +39,6 @@ def shard_files(out: Path) -> dict[str, bytes]:
         for p in sorted(root.rglob("*"))
         if p.is_file() and p.suffix in (".tar", ".parquet") or p.name == "sizes.json"
     }
-
-
-@pytest.fixture(scope="module")
-def reference(dask_client, s3_server, tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("reference")
-    build(config_for(out, s3_server.endpoint_url), dask_client)
-    return out
 
 
 def test_shards_read_back_with_webdataset(reference):

@@ -18,7 +18,7 @@ from pmc_pipeline.jats import (
     resolve_href,
 )
 from pmc_pipeline.keys import InvalidKeyError, panel_key, sample_key
-from tests.jats_expected import EXPECTED_CAPTIONS
+from tests.jats_expected import EXPECTED_AUTHORS, EXPECTED_CAPTIONS
 
 # ------------------------------------------------------------------------ helpers
 
@@ -470,6 +470,63 @@ def test_metadata_variants() -> None:
     assert record.license_url == "https://creativecommons.org/licenses/by/4.0/"
     assert record.license_type == "open-access"
     assert record.article_type == "research-article"
+
+
+# ----------------------------------------------------------------------- authors
+
+
+def test_corpus_authors_first_to_last(corpus_dir: Path) -> None:
+    """Every corpus article names its authors; editors and collab members are not authors."""
+    assert set(EXPECTED_AUTHORS) == set(manifest(corpus_dir))
+    for article_id, (count, first, last) in EXPECTED_AUTHORS.items():
+        authors = parsed(corpus_dir, article_id).authors
+        assert (len(authors), authors[0], authors[-1]) == (count, first, last), article_id
+    elife = parsed(corpus_dir, "elife-30274-v1").authors
+    assert "C Conover Talbot Jr" in elife  # <suffix>
+    assert "Elizabeth Iorns" not in elife  # a member of the collaboration, nested in it
+    assert "Michael R Green" not in elife  # the reviewing editor
+    # the two collaborations sign last: "The Thai Cohort Study Team" (NLM 3.0, with an xref)
+    # and eLife's "Reproducibility Project: Cancer Biology" (members nested in the <collab>)
+
+
+def test_author_name_forms() -> None:
+    front = (
+        "<contrib-group>"
+        '<contrib contrib-type="author"><name><surname>Smith</surname>'
+        "<given-names>Ann B</given-names><prefix>Dr</prefix><suffix>III</suffix></name></contrib>"
+        '<contrib><name name-style="eastern"><surname>Wang</surname>'
+        "<given-names>Li</given-names></name></contrib>"
+        '<contrib contrib-type="author"><string-name>J. <surname>Doe</surname></string-name>'
+        "</contrib>"
+        '<contrib contrib-type="author"><name-alternatives><name xml:lang="en">'
+        "<surname>Ito</surname><given-names>Ken</given-names></name>"
+        '<name xml:lang="ja"><surname>伊藤</surname></name></name-alternatives></contrib>'
+        '<contrib contrib-type="author"><collab>The <italic>X</italic> Consortium'
+        '<xref ref-type="fn" rid="fn1">1</xref><contrib-group><contrib contrib-type="author">'
+        "<name><surname>Member</surname></name></contrib></contrib-group></collab></contrib>"
+        '<contrib contrib-type="author"><anonymous/></contrib>'
+        '<contrib contrib-type="editor"><name><surname>Editor</surname></name></contrib>'
+        '<contrib contrib-type="author non-byline"><name><surname>Hidden</surname></name>'
+        "</contrib></contrib-group>"
+        '<contrib-group content-type="section"><contrib contrib-type="reviewer">'
+        "<name><surname>Reviewer</surname></name></contrib></contrib-group>"
+    )
+    assert parse_article(article(front=front)).authors == [
+        "Ann B Smith III",
+        "Wang Li",
+        "J. Doe",
+        "Ken Ito",
+        "The X Consortium",
+    ]
+
+
+def test_no_contrib_group_means_no_authors() -> None:
+    assert parse_article(article()).authors == []
+    sub = (
+        '<sub-article><front-stub><contrib-group><contrib contrib-type="author">'
+        "<name><surname>Stub</surname></name></contrib></contrib-group></front-stub></sub-article>"
+    )
+    assert parse_article(article(extra=sub)).authors == []  # a sub-article's byline is its own
 
 
 def test_articleset_wrapper_and_html_entities_in_dtd_documents() -> None:

@@ -192,6 +192,9 @@ def build_folder(root: Path) -> Store:
                 "articles_failed": len(ferr),
                 "images": 2 * len(fetched),
                 "images_failed": 0,
+                "media": 3 * len(fetched),
+                "images_skipped": len(fetched),
+                "requests": 3 * len(fetched) + len(ferr),
                 "bytes": 5000 * len(fetched),
                 "errors": {"SourceError": len(ferr)} if ferr else {},
             },
@@ -290,6 +293,11 @@ def build_folder(root: Path) -> Store:
         )
         write_json(store, f"shards/{split}/sizes.json", {"00000.tar": count})
         store.write_bytes(f"shards/{split}/00000.tar", b"")
+        codes = ["CC BY"] * (count - 1) + ["CC BY-NC"]  # the two columns the card counts
+        store.write_table(
+            f"shards/{split}/00000.parquet",
+            pa.table({"license_code": codes, "license_url": [None] * count}),
+        )
     return store
 
 
@@ -481,9 +489,10 @@ def test_partial_build_skips_missing_stages(tmp_path: Path) -> None:
         part.write_bytes(rel, full.read_bytes(rel))
     f = report(part)
     status = {name: c["status"] for name, c in f["checks"].items()}
-    assert status["list"] == status["manifest"] == status["fetch"] == "ok"
+    assert status["list"] == status["manifest"] == status["fetch"] == status["images"] == "ok"
     assert f["checks"]["fetch"]["partitions"] == 1 and f["checks"]["fetch"]["partitions_total"] == 3
-    assert {s for n, s in status.items() if n not in ("list", "manifest", "fetch")} == {"skipped"}
+    ran = ("list", "manifest", "fetch", "images")
+    assert {s for n, s in status.items() if n not in ran} == {"skipped"}
     assert f["ok"] and f["figures"]["extracted"] is None
     assert part.exists(BUILD_JSON) and part.exists(REPORT_HTML) and not part.exists(SPLIT_HTML)
 
@@ -606,6 +615,7 @@ def test_real_split_stage_feeds_the_page(corpus_dir: Path, tmp_path: Path) -> No
                     "key": f"PMC46793_{fig.fig_id}",
                     "pmcid": "PMC46793",
                     "license_code": "CC BY",
+                    "authors": article.authors,
                     "caption": fig.caption,
                     "image": (folder / name).read_bytes(),
                     "orig_width": w,

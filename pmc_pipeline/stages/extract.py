@@ -14,21 +14,18 @@ import tarfile
 from collections.abc import Iterator
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from ..cluster import map_tasks
 from ..config import Config
 from ..errors import ErrorLog
 from ..images import DHASH_METHOD, PHASH_CROP_METHOD, PHASH_METHOD, ImageError, normalise_image
-from ..jats import ArticleRecord, JatsError, parse_article, resolve_href
+from ..jats import ArticleRecord, JatsError, figure_files, parse_article
 from ..keys import sample_key
 from ..schema import arrow_schema
 from ..storage import Store, part_name, partition_of
-from .fetch import bundle_path
 from .listing import manifest_partitions, manifest_path
-
-
-def figures_path(partition: int) -> str:
-    return f"figures/{part_name(partition, '.parquet')}"
+from .parts import bundle_path, figures_path
 
 
 def figure_schema() -> pa.Schema:
@@ -76,13 +73,12 @@ def figure_rows(
         return [], counts
     media = [name for name in files if name != xml_name]
     rows = []
-    for fig in article.figures:
+    for fig, name in zip(article.figures, figure_files(article.figures, media), strict=True):
         counts["figures_found"] += 1
         if fig.href is None:
             counts["figures_without_graphic"] += 1
             continue
         key = sample_key(row["pmcid"], fig.fig_id)
-        name = resolve_href(fig.href, media)
         if name is None:
             errors.add(key, f"graphic {fig.href!r} matches no file of the article", "Unresolved")
             counts["figures_failed"] += 1
@@ -110,6 +106,7 @@ def _row(key, row, article: ArticleRecord, fig, name, img) -> dict:
         "pmid": row["pmid"] or article.pmid,
         "doi": row["doi"] or article.doi,
         "article_title": article.article_title or row.get("title"),
+        "authors": article.authors,
         "journal": article.journal,
         "year": article.year,
         "article_type": article.article_type,
@@ -175,6 +172,22 @@ def extract_partition(config: Config, partition: int) -> dict:
 def _manifest_by_folder(store: Store, partition: int) -> dict[str, dict]:
     rows = store.read_table(manifest_path(partition)).to_pylist()
     return {f"{r['pmcid']}.{r['version']}": r for r in rows}
+
+
+def read_figures(store: Store, partition: int, columns: list[str] | None = None) -> pa.Table:
+    """A figures part (``columns``, default all), refusing with the fix one that an older
+    extract wrote without a column later stages now need (``authors``)."""
+    rel = figures_path(partition)
+    with store.open_read(rel) as f:
+        part = pq.ParquetFile(f)
+        wanted = columns or figure_schema().names
+        missing = [c for c in wanted if c not in part.schema_arrow.names]
+        if missing:
+            raise ValueError(
+                f"{rel} has no {', '.join(missing)} column: an older extract wrote it; remove "
+                "figures/ (and panels/, dedupe/, shards/) and run the build again"
+            )
+        return part.read(columns=columns)
 
 
 def extract_done(store: Store) -> list[int]:

@@ -28,8 +28,11 @@ import pyarrow.parquet as pq
 from .. import report as rp
 from .. import split_page
 from ..config import Config
+from ..licenses import license_summary
 from ..storage import Store, partition_of
+from .card import read_sample_licenses, write_card
 from .extract import figures_path
+from .plan import PLAN_JSON
 
 T = TypeVar("T")
 
@@ -342,6 +345,7 @@ def load_inputs(files: BuildFiles) -> tuple[dict[str, Any], dict[str, dict]]:
         "shards": shard_stats,
         "sizes": sizes,
         "split": split,
+        "plan": files.json_if_exists(PLAN_JSON),
     }
     # articles that were read fine but hold no extracted figure
     articles_ok = sum(s.get("articles", 0) - s.get("articles_failed", 0) for s in extract.values())
@@ -384,7 +388,11 @@ def run_report(config: Config) -> dict:
     inputs["unreadable"] = files.unreadable
     inputs["keep_duplicates"] = config.keep_duplicates
     result = rp.funnel(inputs)
+    licenses = read_sample_licenses(files)
+    if licenses.per_split:
+        histograms["license_samples"] = rp.categories(licenses.codes)
     build = {"funnel": result, "histograms": histograms}
+    build["licenses"] = license_summary(licenses.codes, config.licenses)
     if spent := timings(recorded, result["shards"]):
         build["timings"] = spent
     store.write_bytes(BUILD_JSON, (json.dumps(build, indent=2, sort_keys=True) + "\n").encode())
@@ -392,6 +400,7 @@ def run_report(config: Config) -> dict:
         page = render_split(files, result["split_stage"], panel_samples)
         store.write_bytes(SPLIT_HTML, page.encode())
     links = [("split.html", "Split decisions")] if has_panels else []
-    html = rp.render_html(result, histograms, samples, links)
+    html = rp.render_html(result, histograms, samples, links, build["licenses"]["notes"])
     store.write_bytes(REPORT_HTML, html.encode())
+    write_card(config, store, inputs, result, licenses)
     return result

@@ -43,6 +43,8 @@ from ..shards import (
 from ..storage import Store, part_name, partition_of
 from ..tarball import add_member
 from .dedupe import CLUSTERS
+from .extract import read_figures
+from .split import panels_path
 
 SHARDS = "shards"
 PLAN = f"{SHARDS}/_plan.json"
@@ -208,11 +210,11 @@ def write_pieces(config: Config, work: PartitionWork) -> int:
     ]
     if not todo:
         return 0
-    figures = _read_part(store, "figures", work.partition)
+    figures = read_figures(store, work.partition).to_pylist()
     clusters = work.clusters.to_pylist()
     # the split stage writes panels/part-N from figures/part-N: same partition, own rows
     wanted = any((run.kind == PANEL).any() for run in todo)
-    panels = _read_part(store, "panels", work.partition) if wanted else []
+    panels = store.read_table(panels_path(work.partition)).to_pylist() if wanted else []
     for run in todo:
         samples = []
         for kind, row, parent in zip(
@@ -227,10 +229,6 @@ def write_pieces(config: Config, work: PartitionWork) -> int:
         with store.atomic_writer(piece_path(run.split, run.name, work.partition)) as out:
             write_samples(out, samples)
     return len(todo)
-
-
-def _read_part(store: Store, folder: str, partition: int) -> list[dict]:
-    return store.read_table(f"{folder}/{part_name(partition, '.parquet')}").to_pylist()
 
 
 def write_shard(config: Config, shard: ShardPlan) -> dict:

@@ -20,7 +20,7 @@ from ..images import ImageError
 from ..schema import arrow_schema
 from ..storage import part_name
 from ..subfigures import DetectorError, load_detector, split_figure
-from .extract import figures_path
+from .extract import read_figures
 
 PANEL_SCHEMA = arrow_schema("panel")
 
@@ -36,8 +36,8 @@ def split_partition(config: Config, partition: int) -> dict:
     if store.exists(target):
         return {"partition": partition, "skipped": True}
     detector = load_detector(config.panel_detector)
-    columns = ["key", "caption", "image"]
-    figures = store.read_table(figures_path(partition), columns=columns).to_pylist()
+    columns = ["key", "caption", "image", "authors"]
+    figures = read_figures(store, partition, columns).to_pylist()
     errors = ErrorLog("split", partition)
     rows: list[dict] = []
     decisions: Counter[str] = Counter()
@@ -58,7 +58,7 @@ def split_partition(config: Config, partition: int) -> dict:
         labelled += result.caption_labels >= 2
         candidates += len(result.rows) >= 2
         accepted += result.decision.accepted
-        rows.extend(result.rows)
+        rows.extend({**row, "authors": fig["authors"]} for row in result.rows)
     store.write_table(f"errors/split/{part_name(partition, '.parquet')}", errors.table())
     panels = [r for r in rows if r["decision"] == "accepted"]
     summary = {
