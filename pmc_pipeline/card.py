@@ -370,6 +370,8 @@ def _built(facts: CardFacts) -> str:
             ],
         )
     listed = listing.get("listing_date") or "not recorded by the listing"
+    if listing.get("inventory"):
+        listed += f" (from the S3 Inventory `{listing['inventory']}`)"
     filters = [
         f"licenses: {', '.join(config.licenses) or 'all open-access licenses'}",
         f"author manuscripts {'included' if config.include_manuscripts else 'left out'}",

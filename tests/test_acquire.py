@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tarfile
 import time
+from datetime import date
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -87,6 +88,8 @@ def test_manifest_keeps_exactly_the_open_latest_articles(s3_build, corpus_dir):
     summary = json.loads((s3_build / "manifest" / "_SUCCESS.json").read_text())
     assert summary["articles_listed"] == len(rows) + len(excluded)
     assert summary["superseded_versions"] == 2
+    assert summary["inventory"].endswith("/manifest.json")  # the snapshot the card names
+    assert date.fromisoformat(summary["listing_date"])
     parts = sorted((s3_build / "manifest").glob("part-*.parquet"))
     assert [pq.read_metadata(p).num_rows for p in parts[:-1]] == [PART] * (len(parts) - 1)
 

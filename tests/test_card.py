@@ -272,6 +272,7 @@ def test_license_counts_and_non_commercial_flag(demo_build: Path) -> None:
     assert "non-commercial licenses" in html
     card = (demo_build / "README.md").read_text()
     assert "| CC BY-NC |" in card and "**Note:**" in card
+    assert "listing date: not recorded" not in card
 
 
 # ------------------------------------------------------------------ authors, attribution

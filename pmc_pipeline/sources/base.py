@@ -205,6 +205,8 @@ class Source(ABC):
 class BucketSource(Source):
     """Sources laid out like ``pmc-oa-opendata``: three primitives, the rest shared."""
 
+    inventory_key: str | None = None  # the S3 Inventory the last listing read, if any
+
     @abstractmethod
     def _list_page(
         self, prefix: str, delimiter: str | None, token: str | None
@@ -260,6 +262,7 @@ class BucketSource(Source):
 
     def list_metadata(self) -> Iterator[ObjectRef]:
         manifest_key = self.latest_inventory()
+        self.inventory_key = manifest_key  # what the listing was read from, for the record
         if manifest_key is None:
             refs: Iterator[ObjectRef] = self.list_objects(METADATA_PREFIX)
         else:

@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -192,7 +193,8 @@ def run_list(config: Config, client, *, force: bool = False) -> dict:
     if store.exists(SUCCESS) and not force:
         return json.loads(store.read_bytes(SUCCESS))
     store.write_bytes(CONFIG_FILE, config.to_json().encode())
-    latest, superseded = list_latest(source_from_config(config), config)
+    source = source_from_config(config)
+    latest, superseded = list_latest(source, config)
     listed = latest["pmcid"]  # sorted: every PMCID listed, for "withdrawn"
     if config.pmcids_file:
         wanted = sorted(mf.pmcid_number(p) for p in load_pmcids(config.pmcids_file))
@@ -234,6 +236,7 @@ def run_list(config: Config, client, *, force: bool = False) -> dict:
         "excluded": dict(sorted(out.reasons.items())),
         "removed": removed.num_rows if removed is not None else 0,
         "partitions": out.partitions,
+        **listing_record(source),
     }
     store.write_bytes(SUCCESS, json.dumps(summary, indent=2, sort_keys=True).encode())
     return summary
@@ -318,6 +321,16 @@ def _carry_verdicts(latest: pa.Table, previous: mf.PreviousBuild, out: _Manifest
         out.exclude(mf.excluded_table(rows.filter(carried), verdicts.filter(carried)))
         read.append(pc.invert(carried).to_numpy(zero_copy_only=False))
     return latest.filter(pa.array(np.concatenate(read))) if read else latest
+
+
+def listing_record(source: Source) -> dict[str, str]:
+    """When the listing was made (UTC date) and, for a bucket read through its S3 Inventory,
+    which delivery: the dataset card says what snapshot of PMC a build is."""
+    record = {"listing_date": datetime.now(UTC).date().isoformat()}
+    inventory = getattr(source, "inventory_key", None)
+    if inventory:
+        record["inventory"] = inventory
+    return record
 
 
 def list_latest(source: Source, config: Config) -> tuple[pa.Table, int]:
