@@ -196,9 +196,7 @@ def run_list(config: Config, client, *, force: bool = False) -> dict:
     source = source_from_config(config)
     latest, superseded = list_latest(source, config)
     listed = latest["pmcid"]  # sorted: every PMCID listed, for "withdrawn"
-    if config.pmcids_file:
-        wanted = sorted(mf.pmcid_number(p) for p in load_pmcids(config.pmcids_file))
-        latest = latest.filter(pc.is_in(latest["pmcid"], pa.array(wanted, pa.int64())))
+    latest = only_wanted(latest, config)
     listed_versions = latest.num_rows + superseded
 
     task_config = share_rate(config, client)
@@ -321,6 +319,14 @@ def _carry_verdicts(latest: pa.Table, previous: mf.PreviousBuild, out: _Manifest
         out.exclude(mf.excluded_table(rows.filter(carried), verdicts.filter(carried)))
         read.append(pc.invert(carried).to_numpy(zero_copy_only=False))
     return latest.filter(pa.array(np.concatenate(read))) if read else latest
+
+
+def only_wanted(latest: pa.Table, config: Config) -> pa.Table:
+    """The listing rows of the PMCIDs ``--pmcids`` names (all rows without it)."""
+    if not config.pmcids_file:
+        return latest
+    wanted = sorted(mf.pmcid_number(p) for p in load_pmcids(config.pmcids_file))
+    return latest.filter(pc.is_in(latest["pmcid"], pa.array(wanted, pa.int64())))
 
 
 def listing_record(source: Source) -> dict[str, str]:

@@ -17,15 +17,13 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 import pyarrow as pa
-import pyarrow.compute as pc
 from tqdm.auto import tqdm
 
-from .. import manifest as mf
 from .. import planning
 from ..config import Config
 from ..planning import ArticleCost
 from ..sources import BucketSource, SourceError
-from .listing import judge_chunk, list_latest, load_pmcids, source_from_config
+from .listing import judge_chunk, list_latest, only_wanted, source_from_config
 
 PLAN_JSON = "plan.json"
 CHUNK = 200  # sampled articles judged at a time (the progress bar's step)
@@ -45,9 +43,7 @@ def run_plan(
         raise SourceError(f"plan reads sources in the bucket's layout; {source.uri} is not one")
     latest, _ = list_latest(source, config)
     listing_requests = source.requests  # the enumeration's pages and GETs, as list makes them
-    if config.pmcids_file:
-        wanted = sorted(mf.pmcid_number(p) for p in load_pmcids(config.pmcids_file))
-        latest = latest.filter(pc.is_in(latest["pmcid"], pa.array(wanted, pa.int64())))
+    latest = only_wanted(latest, config)
     chosen = latest.take(planning.sample_indices(latest.num_rows, sample, seed))
     resources = planning.Resources(
         cores=cores or os.cpu_count() or 1,
