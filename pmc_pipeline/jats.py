@@ -899,15 +899,22 @@ def figure_files(figures: Iterable[FigureRecord], names: Iterable[str]) -> list[
     The one resolver of figures to files: extract decodes exactly these files and fetch
     downloads exactly these (:func:`figure_media`), so a bundle holds what extract looks for.
     """
-    names = list(names)
-    return [resolve_href(fig.href, names) if fig.href else None for fig in figures]
+    return _resolved([fig.href for fig in figures], names)
 
 
 def figure_media(xml: bytes, names: Sequence[str]) -> list[str]:
     """The names (a subset of ``names``, in their order) that the article's figures need.
 
-    Equations, inline graphics, table images and thumbnails are left out. Raises JatsError
-    when the XML does not parse.
+    Equations, inline graphics, table images and thumbnails are left out. Reads only the
+    figures' graphics (the same <fig>s and graphic choice as :func:`parse_article`), not
+    their captions and mentions: fetch runs this on every article before extract parses it
+    in full. Raises JatsError when the XML does not parse.
     """
-    wanted = set(figure_files(parse_article(xml).figures, names))
+    article = _article_element(_parse_root(xml))
+    wanted = set(_resolved([_graphic_href(fig) for fig in article.iter("fig")], names))
     return [name for name in names if name in wanted]
+
+
+def _resolved(hrefs: Iterable[str | None], names: Iterable[str]) -> list[str | None]:
+    names = list(names)
+    return [resolve_href(href, names) if href else None for href in hrefs]
