@@ -108,17 +108,15 @@ def stream_tasks(
     *,
     total: int,
     desc: str,
-    retries: int = 2,
-    unit: str = "chunk",
 ) -> Iterator[Any]:
     """Like :func:`map_tasks`, but yields results in item order with only a few tasks in
     flight (two per worker thread): a driver feeding millions of keys never holds every
-    item, or every result, at once. ``items`` may be a generator."""
+    item, or every result, at once. ``items`` may be a generator; tasks get 2 retries."""
     window = 2 * max(1, sum(client.nthreads().values()))
     pending: deque = deque()
-    with tqdm(total=total, desc=desc, unit=unit, disable=not config.progress) as bar:
+    with tqdm(total=total, desc=desc, unit="chunk", disable=not config.progress) as bar:
         for item in items:
-            pending.append(client.submit(fn, config, item, pure=False, retries=retries))
+            pending.append(client.submit(fn, config, item, pure=False, retries=2))
             if len(pending) >= window:
                 yield pending.popleft().result()
                 bar.update(1)

@@ -48,7 +48,7 @@ DHASH_METHOD = (
 SUPPORTED_FORMATS = ("JPEG", "PNG", "TIFF", "GIF", "WEBP", "BMP", "JPEG2000")
 
 # Exceptions Pillow raises on malformed input (its fuzzers see all of these).
-_DECODE_ERRORS = (
+DECODE_ERRORS = (
     OSError,
     SyntaxError,
     ValueError,
@@ -170,7 +170,7 @@ def normalise_image(
             target = (target[1], target[0])
         if rgb.size != target:
             rgb = rgb.resize(target, _FIT_FILTER, reducing_gap=2.0)
-        gray, (width, height), jpeg = _gray(rgb), rgb.size, _encode_jpeg(rgb, quality)
+        gray, (width, height), jpeg = _gray(rgb), rgb.size, encode_jpeg(rgb, quality)
     thumb = hash_thumbnail(gray)
     return NormalisedImage(
         jpeg=jpeg,
@@ -246,7 +246,7 @@ def _open(data: bytes, max_pixels: int) -> ImageFile.ImageFile:
             im = Image.open(io.BytesIO(data), formats=SUPPORTED_FORMATS)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageDecompressionBombError(f"decompression bomb refused by Pillow: {exc}") from exc
-    except _DECODE_ERRORS as exc:
+    except DECODE_ERRORS as exc:
         raise ImageUnreadableError(
             f"not a readable image (supported: {', '.join(SUPPORTED_FORMATS)}): {exc}"
         ) from exc
@@ -267,7 +267,7 @@ def _load(im: ImageFile.ImageFile) -> None:
         im.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageDecompressionBombError(f"decompression bomb refused by Pillow: {exc}") from exc
-    except _DECODE_ERRORS as exc:
+    except DECODE_ERRORS as exc:
         if "truncated" in str(exc).lower():
             raise ImageTruncatedError(f"image data is truncated: {exc}") from exc
         raise ImageUnreadableError(f"cannot decode {im.format} image: {exc}") from exc
@@ -286,7 +286,7 @@ def _orientation(im: Image.Image) -> int:
     """EXIF orientation 1-8 (1 = upright)."""
     try:
         value = int(im.getexif().get(_ORIENTATION, 1))
-    except (*_DECODE_ERRORS, TypeError):
+    except (*DECODE_ERRORS, TypeError):
         return 1  # unreadable EXIF: exif_transpose also leaves such an image as it is
     return value if 1 <= value <= 8 else 1
 
@@ -333,7 +333,7 @@ def _to_rgb(im: Image.Image) -> Image.Image:
             out.paste(rgba, mask=rgba.getchannel("A"))
             return out
         return im if im.mode == "RGB" else im.convert("RGB")
-    except _DECODE_ERRORS as exc:
+    except DECODE_ERRORS as exc:
         raise ImageUnreadableError(f"cannot convert {im.mode} image to RGB: {exc}") from exc
 
 
@@ -352,7 +352,8 @@ def _stretch_to_l(im: Image.Image) -> Image.Image:
     return Image.fromarray(np.rint((a - lo) * (255.0 / (hi - lo))).astype(np.uint8), "L")
 
 
-def _encode_jpeg(rgb: Image.Image, quality: int) -> bytes:
+def encode_jpeg(rgb: Image.Image, quality: int) -> bytes:
+    """Our one JPEG encoding (4:2:0, not optimised): figures and panel crops alike."""
     buf = io.BytesIO()
     rgb.save(buf, "JPEG", quality=quality, subsampling="4:2:0", optimize=False)
     return buf.getvalue()

@@ -82,11 +82,11 @@ def listing_table(refs: Sequence[ObjectRef]) -> pa.Table:
     """
     pmcids = pmcid_numbers(pa.array([r.pmcid for r in refs], pa.string()))
     versions = pa.array([r.version for r in refs], pa.int32())
-    keys = [r.key for r in refs]
-    usual = pc.equal(pa.array(keys, pa.string()), _canonical_keys(pmcids, versions))
+    keys = pa.array([r.key for r in refs], pa.string())
+    usual = pc.equal(keys, _canonical_keys(pmcids, versions))
     return pa.table(
         {
-            "metadata_key": pa.array(keys, pa.string(), mask=usual.to_numpy(zero_copy_only=False)),
+            "metadata_key": pc.if_else(usual, pa.scalar(None, pa.string()), keys),
             "metadata_etag": pa.array([r.etag for r in refs], pa.string()),
             "pmcid": pmcids,
             "version": versions,
@@ -258,16 +258,23 @@ def _by_pmcid(table: pa.Table) -> pa.Table:
     return out.set_column(0, pa.field("pmcid", pa.int64()), pa.array(numbers[rows]))
 
 
+def lookup(known: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each of ``ids`` sits in the sorted PMCID numbers ``known``, and whether it is
+    there (rows of misses are valid indices, to be masked; all misses when ``known`` is
+    empty)."""
+    if not len(known):
+        return np.zeros(len(ids), dtype=np.int64), np.zeros(len(ids), dtype=bool)
+    rows = np.minimum(np.searchsorted(known, ids), len(known) - 1)
+    return rows, known[rows] == ids
+
+
 def _matches(listing: pa.Table, state: pa.Table) -> tuple[np.ndarray, np.ndarray]:
     """Per listing row: the row of ``state`` with its PMCID, and whether that row holds the
     same metadata object (same version and same ETag)."""
-    known = state["pmcid"].to_numpy()
-    pmcids = listing["pmcid"].to_numpy()
-    if not len(known):
-        return np.zeros(len(pmcids), dtype=np.int64), np.zeros(len(pmcids), dtype=bool)
-    rows = np.minimum(np.searchsorted(known, pmcids), len(known) - 1)
-    versions = listing["version"].to_numpy()
-    same = (known[rows] == pmcids) & (state["version"].to_numpy()[rows] == versions)
+    rows, found = lookup(state["pmcid"].to_numpy(), listing["pmcid"].to_numpy())
+    if not state.num_rows:
+        return rows, found
+    same = found & (state["version"].to_numpy()[rows] == listing["version"].to_numpy())
     etag = pc.equal(listing["metadata_etag"], state["metadata_etag"].take(rows))
     return rows, same & pc.fill_null(etag, False).to_numpy(zero_copy_only=False)
 
@@ -288,11 +295,8 @@ def carried_verdicts(listing: pa.Table, previous: PreviousBuild) -> pa.Array:
 
 def known_versions(kept: pa.Table, pmcids: np.ndarray) -> dict[str, tuple[int, str | None]]:
     """What an earlier build kept of these PMCIDs: "PMC<id>" -> (version, metadata ETag)."""
-    known = kept["pmcid"].to_numpy()
-    rows = np.searchsorted(known, pmcids)
-    inside = rows < len(known)
-    rows = rows[inside][known[rows[inside]] == pmcids[inside]]
-    found = kept.take(rows).to_pydict()
+    rows, hit = lookup(kept["pmcid"].to_numpy(), pmcids)
+    found = kept.take(rows[hit]).to_pydict()
     return {
         f"PMC{n}": (v, e)
         for n, v, e in zip(found["pmcid"], found["version"], found["metadata_etag"], strict=True)
@@ -303,11 +307,7 @@ def removed_table(kept: pa.Table, gone: dict[str, str], listed: np.ndarray) -> p
     """Articles an earlier build kept that are now gone ("withdrawn": no longer listed;
     ``listed`` is the sorted PMCID numbers listed now), retracted or no longer OA."""
     pmcids = kept["pmcid"].to_numpy()
-    if len(listed):
-        at = np.minimum(np.searchsorted(listed, pmcids), len(listed) - 1)
-        withdrawn = listed[at] != pmcids
-    else:
-        withdrawn = np.ones(len(pmcids), dtype=bool)
+    withdrawn = ~lookup(listed, pmcids)[1]
     flagged = np.isin(pmcids, [pmcid_number(p) for p in gone])
     rows = kept.take(np.flatnonzero(withdrawn | flagged))
     names = pmcid_strings(rows["pmcid"]).to_pylist()

@@ -10,6 +10,7 @@ throughputs measured by ``bench/`` (the constants below), not from the sample.
 from __future__ import annotations
 
 import math
+import tarfile
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 
@@ -37,8 +38,6 @@ PER_FIGURE_BYTES = {
     "shards": 121_890,
 }
 BENCH_DATE = "2026-12-03"
-TAR_BLOCK = 512
-TAR_RECORD = 10_240  # a tar ends with two zero blocks, padded to a 10 KiB record
 Z95 = 1.96
 BASIS = {
     "estimates": "sample mean x listed articles; ci95: 1.96 standard errors of that total, "
@@ -82,7 +81,7 @@ class ArticleCost:
 
 def tar_bytes(size: int) -> int:
     """A member's bytes in a tar: its header block and its data padded to whole blocks."""
-    return TAR_BLOCK + math.ceil(size / TAR_BLOCK) * TAR_BLOCK
+    return tarfile.BLOCKSIZE + math.ceil(size / tarfile.BLOCKSIZE) * tarfile.BLOCKSIZE
 
 
 def article_cost(row: Mapping, xml: bytes | None, sizes: Mapping[str, int]) -> ArticleCost:
@@ -177,7 +176,7 @@ def project(
         "images": fetch["requests"] - articles,
     }
     partitions = math.ceil(articles / res.partition_size) if articles else 0
-    bundles = total("bundle_bytes") + partitions * TAR_RECORD
+    bundles = total("bundle_bytes") + partitions * tarfile.RECORDSIZE
     in_flight = min(partitions, 2 * res.cores)  # per core: one extracting, one just fetched
     disk = {
         "bundles": bundles,

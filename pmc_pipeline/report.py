@@ -434,11 +434,12 @@ def _check_split_decisions(split: Mapping[int, Mapping[str, Any]]) -> dict:
     if not decided:
         reason = "stats/split predate split decisions" if split else "no stats/split/*.json"
         return skipped(rule, reason + ": run split")
+    counts = split_counts(decided.values())
     right = {
-        **{f"reason:{k}": v for k, v in _add(s["decisions"] for s in decided.values()).items()},
-        "errors": sum(_add(s.get("errors") or {} for s in decided.values()).values()),
+        **{f"reason:{k}": v for k, v in counts["decisions"].items()},
+        "errors": sum(counts["errors"].values()),
     }
-    return equation(rule, _total(decided, "figures"), right, partitions=len(decided))
+    return equation(rule, counts["figures"], right, partitions=len(decided))
 
 
 def _check_split_panels(
@@ -448,7 +449,7 @@ def _check_split_panels(
     completion marker), so stats alone mean a partition still in progress."""
     rule = "panels (stats/split) == accepted rows of panels/part-*.parquet"
     done = {p: s for p, s in split.items() if p in (panels or {})}
-    if not done or panels is None:
+    if not done:
         return skipped(rule, "no stats/split/*.json with its panels/ part: run split")
     rows = sum(panels[p] for p in done)
     return equation(
@@ -475,18 +476,27 @@ def _check_panels_written(panels: Mapping[int, int] | None, written: int | None)
 # ------------------------------------------------------------------ HTML
 
 
-def thumbnail(jpeg: bytes, side: int = THUMB_SIDE) -> bytes | None:
-    """A small JPEG of an image for the sample grid; None when it does not decode."""
+def preview_image(jpeg: bytes, side: int) -> Image.Image | None:
+    """An RGB image fitted within ``side`` (JPEGs decoded at reduced size); None when the
+    bytes do not decode: a report shows what it can."""
     try:
-        with Image.open(io.BytesIO(jpeg)) as img:
-            img.draft("RGB", (side, side))
-            img = img.convert("RGB")
-            img.thumbnail((side, side))
-            out = io.BytesIO()
-            img.save(out, "JPEG", quality=80)
-            return out.getvalue()
+        with Image.open(io.BytesIO(jpeg)) as src:
+            src.draft("RGB", (side, side))
+            img = src.convert("RGB")
     except (UnidentifiedImageError, OSError, ValueError):
         return None
+    img.thumbnail((side, side))
+    return img
+
+
+def thumbnail(jpeg: bytes, side: int = THUMB_SIDE) -> bytes | None:
+    """A small JPEG of an image for the sample grid; None when it does not decode."""
+    img = preview_image(jpeg, side)
+    if img is None:
+        return None
+    out = io.BytesIO()
+    img.save(out, "JPEG", quality=80)
+    return out.getvalue()
 
 
 def svg_bars(title: str, labels: list[str], counts: list[int]) -> str:

@@ -16,7 +16,9 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
-from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
+from PIL import ImageDraw, ImageFont
+
+from .report import preview_image
 
 THUMB_SIDE = 480
 SAMPLES = 24
@@ -78,13 +80,9 @@ def draw_boxes(
     """A thumbnail (longer side <= ``side``) with each box outlined and its label written
     at its top-right corner; solid distinct colours, or dashed grey for ``rejected``
     candidates. Returns JPEG bytes, or None when the image does not decode."""
-    try:
-        with Image.open(io.BytesIO(jpeg)) as src:
-            src.draft("RGB", (side, side))
-            img = src.convert("RGB")
-    except (UnidentifiedImageError, OSError, ValueError):
+    img = preview_image(jpeg, side)
+    if img is None:
         return None
-    img.thumbnail((side, side))
     w, h = img.size
     draw = ImageDraw.Draw(img)
     font = ImageFont.load_default(size=max(11, min(w, h) // 28))

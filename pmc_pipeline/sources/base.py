@@ -76,9 +76,13 @@ class FetchedArticle:
     files: list[FetchedFile]
     failures: list[tuple[str, SourceError]]
     media: int = 0
-    skipped: int = 0
     skipped_bytes: int | None = None
     unparsed: bool = False
+
+    @property
+    def skipped(self) -> int:
+        """Image media neither fetched nor failed: no figure names them."""
+        return self.media - (len(self.files) - 1) - len(self.failures)
 
 
 class MetadataError(SourceError):
@@ -284,10 +288,7 @@ class BucketSource(Source):
         xml, *images = row_files(row)
         data = self.get(xml.key, xml.md5)
         wanted, unparsed = select_media(data, images, lambda f: f.name, media)
-        skipped = len(images) - len(wanted)
-        article = FetchedArticle(
-            [FetchedFile(xml.name, data)], [], len(images), skipped, unparsed=unparsed
-        )
+        article = FetchedArticle([FetchedFile(xml.name, data)], [], len(images), unparsed=unparsed)
         for remote in wanted:
             try:
                 article.files.append(FetchedFile(remote.name, self.get(remote.key, remote.md5)))

@@ -100,13 +100,11 @@ class LegacySource(Source):
         wanted, unparsed = select_media(data, images, _name, media)
         # read in archive order: a gzip stream seeks backwards only by starting over
         read = {m.name: _read_member(tar, m) for m in sorted(wanted, key=lambda m: m.offset)}
-        skipped = [m for m in images if m not in wanted]
         return FetchedArticle(
             [FetchedFile(_name(xml), data), *(FetchedFile(_name(m), read[m.name]) for m in wanted)],
             [],
             len(images),
-            len(skipped),
-            sum(m.size for m in skipped),
+            sum(m.size for m in images if m not in wanted),
             unparsed,
         )
 

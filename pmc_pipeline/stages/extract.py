@@ -14,7 +14,6 @@ import tarfile
 from collections.abc import Iterator
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from ..cluster import map_tasks
 from ..config import Config
@@ -172,22 +171,6 @@ def extract_partition(config: Config, partition: int) -> dict:
 def _manifest_by_folder(store: Store, partition: int) -> dict[str, dict]:
     rows = store.read_table(manifest_path(partition)).to_pylist()
     return {f"{r['pmcid']}.{r['version']}": r for r in rows}
-
-
-def read_figures(store: Store, partition: int, columns: list[str] | None = None) -> pa.Table:
-    """A figures part (``columns``, default all), refusing with the fix one that an older
-    extract wrote without a column later stages now need (``authors``)."""
-    rel = figures_path(partition)
-    with store.open_read(rel) as f:
-        part = pq.ParquetFile(f)
-        wanted = columns or figure_schema().names
-        missing = [c for c in wanted if c not in part.schema_arrow.names]
-        if missing:
-            raise ValueError(
-                f"{rel} has no {', '.join(missing)} column: an older extract wrote it; remove "
-                "figures/ (and panels/, dedupe/, shards/) and run the build again"
-            )
-        return part.read(columns=columns)
 
 
 def extract_done(store: Store) -> list[int]:

@@ -61,7 +61,7 @@ def run_plan(
             "exact": chosen.num_rows == latest.num_rows,
         },
         **planning.project(
-            sample_costs(config, chosen), latest.num_rows, listing_requests, resources
+            sample_costs(config, source, chosen), latest.num_rows, listing_requests, resources
         ),
     }
     config.store.write_bytes(
@@ -70,9 +70,8 @@ def run_plan(
     return plan
 
 
-def sample_costs(config: Config, chosen: pa.Table) -> list[ArticleCost]:
+def sample_costs(config: Config, source: BucketSource, chosen: pa.Table) -> list[ArticleCost]:
     """One cost per sampled listing row (zero for those list leaves out)."""
-    source = source_from_config(config)
     costs: list[ArticleCost] = []
     with (
         tqdm(

@@ -31,7 +31,7 @@ from ..config import Config
 from ..licenses import license_summary
 from ..storage import Store, partition_of
 from .card import read_sample_licenses, write_card
-from .extract import figures_path
+from .parts import figures_path
 from .plan import PLAN_JSON
 
 T = TypeVar("T")
@@ -270,15 +270,13 @@ def panel_part_summary(store: Store, rel: str, n: int = split_page.SAMPLES) -> d
     }
 
 
-def read_panels(files: BuildFiles, n: int = split_page.SAMPLES) -> tuple[dict[int, int], dict]:
-    """Accepted panel rows per part, and the build's sample of accepted and rejected figures:
-    {"accepted"|"rejected": [(partition, parent key, panel rows)]} in sample order."""
-    parts = by_partition(
-        files.each(
-            lambda rel: panel_part_summary(files.store, rel, n),
-            files.store.list("panels", ".parquet"),
-        )
-    )
+def read_panels(
+    files: BuildFiles, rels: list[str], n: int = split_page.SAMPLES
+) -> tuple[dict[int, int], dict]:
+    """Accepted panel rows per panels part (``rels``), and the build's sample of accepted
+    and rejected figures: {"accepted"|"rejected": [(partition, parent key, panel rows)]} in
+    sample order."""
+    parts = by_partition(files.each(lambda rel: panel_part_summary(files.store, rel, n), rels))
     samples = {}
     for state in ("accepted", "rejected"):
         found = [(p, k, rows) for p, s in parts.items() for k, rows in s["samples"][state]]
@@ -381,9 +379,10 @@ def run_report(config: Config) -> dict:
     files = BuildFiles(store)
     inputs, histograms = load_inputs(files)
     samples = read_samples(files)
-    has_panels = bool(store.list("panels", ".parquet"))
+    panel_rels = store.list("panels", ".parquet")
+    has_panels = bool(panel_rels)
     if has_panels:
-        inputs["panels"], panel_samples = read_panels(files)
+        inputs["panels"], panel_samples = read_panels(files, panel_rels)
     recorded = files.json_if_exists(TIMINGS_JSON)
     inputs["unreadable"] = files.unreadable
     inputs["keep_duplicates"] = config.keep_duplicates

@@ -43,8 +43,7 @@ from ..shards import (
 from ..storage import Store, part_name, partition_of
 from ..tarball import add_member
 from .dedupe import CLUSTERS
-from .extract import read_figures
-from .split import panels_path
+from .parts import panels_path, read_figures, read_part
 
 SHARDS = "shards"
 PLAN = f"{SHARDS}/_plan.json"
@@ -108,13 +107,7 @@ def _panel_parents(store: Store, index: pa.Table, offsets: dict[int, int]) -> tu
     parents, rows = [np.empty(0, np.int64)], [np.empty(0, np.int32)]
     for rel in store.list("panels", ".parquet"):
         p = partition_of(rel)
-        try:
-            table = store.read_table(rel, columns=["parent_key", "decision"])
-        except pa.ArrowInvalid as exc:
-            raise ValueError(
-                f"{rel} was written by a split stage without decisions: remove panels/ and "
-                "run split again"
-            ) from exc
+        table = read_part(store, rel, ["parent_key", "decision"], "split", "panels/")
         if p not in offsets or not table.num_rows:
             continue
         start, stop = offsets[p]

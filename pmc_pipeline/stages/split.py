@@ -20,13 +20,9 @@ from ..images import ImageError
 from ..schema import arrow_schema
 from ..storage import part_name
 from ..subfigures import DetectorError, load_detector, split_figure
-from .extract import read_figures
+from .parts import panels_path, read_figures
 
 PANEL_SCHEMA = arrow_schema("panel")
-
-
-def panels_path(partition: int) -> str:
-    return f"panels/{part_name(partition, '.parquet')}"
 
 
 def split_partition(config: Config, partition: int) -> dict:

@@ -25,10 +25,21 @@ def reading_order(boxes: list[Box]) -> list[Box]:
     A box joins the current row when its top lies above the bottom of every box in it, so
     a tall panel beside two stacked ones reads tall, upper, lower.
     """
-    rows: list[list[Box]] = []
-    for b in sorted(boxes, key=lambda b: (b[1], b[0])):
-        if rows and b[1] < min(r[3] for r in rows[-1]):
-            rows[-1].append(b)
+    rows = groups([(b[1], b[3], b[0]) for b in boxes])
+    return [boxes[i] for row in rows for i in row]
+
+
+def groups(spans: list[tuple[int, int, int]]) -> list[list[int]]:
+    """Indices of (start, end, other) spans grouped along one axis (rows, or columns): an
+    item joins the current group when it starts before every member ends; groups sorted by
+    start, members by the other axis."""
+    out: list[list[int]] = []
+    ends: list[int] = []
+    for i in sorted(range(len(spans)), key=lambda i: (spans[i][0], spans[i][2])):
+        if out and spans[i][0] < ends[-1]:
+            out[-1].append(i)
+            ends[-1] = min(ends[-1], spans[i][1])
         else:
-            rows.append([b])
-    return [b for row in rows for b in sorted(row, key=lambda b: (b[0], b[1]))]
+            out.append([i])
+            ends.append(spans[i][1])
+    return [sorted(g, key=lambda i: (spans[i][2], spans[i][0])) for g in out]

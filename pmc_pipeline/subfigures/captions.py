@@ -57,7 +57,6 @@ _FIG_REF_BEFORE = re.compile(r"fig(?:ure)?s?\.?\s*\d+\s*[\[(]?\s*$", re.I)
 _SENTENCE_END = re.compile(r"(?<![\s(][A-Za-z])[.;!?](?=\s)|;")
 _LEAD_JUNK = re.compile(r"^[\s,;:.)\]]+|^(?:and|or)\s+", re.I)
 _TAIL_JUNK = re.compile(r"(?:[\s,;:(\[]+|\s+(?:and|or|in|of))+$", re.I)
-_WORD = re.compile(r"\w+")
 
 
 @dataclass(frozen=True)

@@ -66,9 +66,9 @@ def decide_split(
         return _detector_decision(img, n, detector)
     if n < 2:
         return NOT_NAMED
-    work = working_copy(img)
     if not _in_sequence(split.labels):
         return SplitDecision([], False, LABEL_GAPS, 0.0)
+    work = working_copy(img)
     guided = guided_panels(work, n)
     if guided is None:
         return SplitDecision([], False, COUNT_MISMATCH, 0.0)

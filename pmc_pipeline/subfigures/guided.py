@@ -23,7 +23,7 @@ import numpy as np
 from .boxes import Box, area
 from .roles import is_panel, min_area, min_side
 from .seams import seam_cuts
-from .work import Work, trim
+from .work import Work, runs, trim
 
 SEAM_STRENGTH = 3.0  # a seam between abutting photographs counts as a gutter this wide (fig px)
 FLANKED = 8.0  # added to a gutter with dense content right beside it on both sides: a clean
@@ -155,17 +155,11 @@ class _Search:
     def _cuts(self, box: Box, axis: int, need: int) -> list[Cut]:
         counts = self.blank.counts(box, axis)
         blank = counts == 0
-        padded = np.concatenate(([False], blank, [False]))
-        edges = np.flatnonzero(padded[1:] != padded[:-1])
         scale = self.work.scale
         dense = _DENSE * ((box[2] - box[0]) if axis == 1 else (box[3] - box[1]))
         found = [
-            (
-                int(s),
-                int(e),
-                (e - s) * scale + FLANKED * bool(min(counts[s - 1], counts[e]) >= dense),
-            )
-            for s, e in zip(edges[0::2], edges[1::2], strict=True)
+            (s, e, (e - s) * scale + FLANKED * bool(min(counts[s - 1], counts[e]) >= dense))
+            for s, e in runs(blank)
             if s > 0 and e < blank.size
         ]
         if len(found) < need:

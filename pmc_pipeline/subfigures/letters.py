@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 from scipy import ndimage
 
-from .boxes import Box
+from .boxes import Box, groups
 
 SIDE = 20  # glyphs and templates are compared as SIDE x SIDE masks
 CORNER_W = 72  # figure px: the corner region read for a panel's letter ...
@@ -79,28 +79,12 @@ def _gain(gray: Image.Image, boxes: list[Box], labels: list[str], columns: list[
 def _columns_first(boxes: list[Box]) -> list[int] | None:
     """Box indices columns-first (columns by x-overlap, left to right; top to bottom within
     one), or None when the layout has fewer than two rows or two columns, or reads alike."""
-    rows = _groups([(b[1], b[3], b[0]) for b in boxes])
-    cols = _groups([(b[0], b[2], b[1]) for b in boxes])
+    rows = groups([(b[1], b[3], b[0]) for b in boxes])
+    cols = groups([(b[0], b[2], b[1]) for b in boxes])
     if len(rows) < 2 or len(cols) < 2:
         return None
     order = [i for col in cols for i in col]
     return None if order == list(range(len(boxes))) else order
-
-
-def _groups(spans: list[tuple[int, int, int]]) -> list[list[int]]:
-    """Indices grouped along one axis as ``reading_order`` groups rows: an item joins the
-    current group when it starts before every member ends; groups sorted by start, members
-    by the other axis."""
-    groups: list[list[int]] = []
-    ends: list[int] = []
-    for i in sorted(range(len(spans)), key=lambda i: (spans[i][0], spans[i][2])):
-        if groups and spans[i][0] < ends[-1]:
-            groups[-1].append(i)
-            ends[-1] = min(ends[-1], spans[i][1])
-        else:
-            groups.append([i])
-            ends.append(spans[i][1])
-    return [sorted(g, key=lambda i: (spans[i][2], spans[i][0])) for g in groups]
 
 
 def _glyphs(gray: Image.Image, box: Box) -> np.ndarray:

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import io
-import struct
 from dataclasses import dataclass
 
 from PIL import Image
 
 from pmc_pipeline.images import (
+    DECODE_ERRORS,
     SUPPORTED_FORMATS,
     ImageUnreadableError,
     dhash64,
+    encode_jpeg,
+    fit_size,
     hash_thumbnail,
     phash64,
 )
@@ -79,7 +81,7 @@ def split_figure(
             "confidence": decision.confidence,
         }
         if rgb is None or gray is None:
-            width, height = _fitted(box[2] - box[0], box[3] - box[1], max_side)
+            width, height = fit_size(box[2] - box[0], box[3] - box[1], max_side)
             row |= {"image": None, "width": width, "height": height}
             row |= {"sha256": None, "phash": None, "dhash": None}
         else:
@@ -95,7 +97,7 @@ def _panel_image(
     crop = rgb.crop(box)
     if max(crop.size) > max_side:
         crop.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
-    jpeg = _encode_jpeg(crop, quality)
+    jpeg = encode_jpeg(crop, quality)
     thumb = hash_thumbnail(gray.crop(box))
     return {
         "image": jpeg,
@@ -105,17 +107,6 @@ def _panel_image(
         "phash": phash64(thumb),
         "dhash": dhash64(thumb),
     }
-
-
-def _fitted(w: int, h: int, max_side: int) -> tuple[int, int]:
-    """The size a crop of w x h gets once fitted within ``max_side`` (as ``thumbnail``)."""
-    if max(w, h) <= max_side:
-        return w, h
-    scale = max_side / max(w, h)
-    return max(1, round(w * scale)), max(1, round(h * scale))
-
-
-_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError, struct.error)
 
 
 def decode_figure(data: bytes, mode: str) -> Image.Image:
@@ -130,13 +121,7 @@ def decode_figure(data: bytes, mode: str) -> Image.Image:
             im.draft("L", im.size)
         im.load()
         return im if im.mode == mode else im.convert(mode)
-    except _DECODE_ERRORS as exc:
+    except DECODE_ERRORS as exc:
         raise ImageUnreadableError(
             f"cannot decode figure image for panel splitting: {exc}"
         ) from exc
-
-
-def _encode_jpeg(img: Image.Image, quality: int) -> bytes:
-    buf = io.BytesIO()
-    img.save(buf, "JPEG", quality=quality, subsampling="4:2:0", optimize=False)
-    return buf.getvalue()

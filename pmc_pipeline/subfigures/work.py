@@ -39,8 +39,6 @@ class Work:
     panels: dict[Box, bool] = field(default_factory=dict)  # is_panel verdicts
     structure: dict[Box, bool] = field(default_factory=dict)  # of trimmed boxes
     trims: dict[Box, Box] = field(default_factory=dict)
-    gutters: dict[tuple[Box, int], list[Box]] = field(default_factory=dict)
-    cut_spans: dict[tuple[Box, int], tuple[list[Span], list[Span]]] = field(default_factory=dict)
     masks: dict[int, np.ndarray] = field(default_factory=dict)
     seams: dict[tuple[Box, int, bool], list[int]] = field(default_factory=dict)
     # per line (axis, cross interval): [(start, end, blank, light)] of the lines computed
@@ -64,12 +62,6 @@ class Work:
         blank, light = _blank_level(self.a[y0:y1, x0:x1], axis)
         known.append((start, end, blank, light))
         return blank, light
-
-    def cuts(self, region: Box, axis: int) -> tuple[list[Span], list[Span]]:
-        """:func:`_find_cuts` of a region, computed once for the wide and the full search."""
-        if (region, axis) not in self.cut_spans:
-            self.cut_spans[region, axis] = _find_cuts(self, region, axis)
-        return self.cut_spans[region, axis]
 
     def content(self, box: Box) -> np.ndarray:
         """Pixels of a box unlike its own background (its border colour: a white panel on a
@@ -198,19 +190,17 @@ def gutter_pieces(work: Work, region: Box, axis: int) -> list[Box]:
     A gutter is a run of blank lines of the background colour (white, or the border
     colour) at least ``min_gutter`` thick, or a thin separator line of any colour.
     """
-    key = (region, axis)
-    if key not in work.gutters:
-        x0, y0, x1, y1 = region
-        gutters, lines = work.cuts(region, axis)
-        cuts = sorted(gutters + lines)
-        n = (y1 - y0) if axis == 1 else (x1 - x0)
-        edges = [0, *[v for c in cuts for v in c], n]
-        spans = list(zip(edges[0::2], edges[1::2], strict=True))
-        if axis == 1:
-            work.gutters[key] = [(x0, y0 + a, x1, y0 + b) for a, b in spans] if cuts else []
-        else:
-            work.gutters[key] = [(x0 + a, y0, x0 + b, y1) for a, b in spans] if cuts else []
-    return work.gutters[key]
+    x0, y0, x1, y1 = region
+    gutters, lines = _find_cuts(work, region, axis)
+    cuts = sorted(gutters + lines)
+    if not cuts:
+        return []
+    n = (y1 - y0) if axis == 1 else (x1 - x0)
+    edges = [0, *[v for c in cuts for v in c], n]
+    spans = zip(edges[0::2], edges[1::2], strict=True)
+    if axis == 1:
+        return [(x0, y0 + a, x1, y0 + b) for a, b in spans]
+    return [(x0 + a, y0, x0 + b, y1) for a, b in spans]
 
 
 def _find_cuts(work: Work, region: Box, axis: int) -> tuple[list[Span], list[Span]]:
@@ -233,7 +223,7 @@ def _find_cuts(work: Work, region: Box, axis: int) -> tuple[list[Span], list[Spa
     if work.bg >= DARK:
         lines = [
             (s, e)
-            for s, e in _runs(blank & ~background)
+            for s, e in runs(blank & ~background)
             if e - s <= _LINE_MAX and s > 0 and e < n and not blank[s - 1] and not blank[e]
         ]
     return gutters, lines
@@ -246,7 +236,7 @@ def _background_gutters(
     gutter joins the runs on either side. Uniform lines of another colour at a gutter's
     edge (the smooth edge of a photograph) stay with the content."""
     merged: list[list[int]] = []
-    for s, e in _runs(background):
+    for s, e in runs(background):
         if merged and s - merged[-1][1] <= _LINE_MAX and blank[merged[-1][1] : s].all():
             merged[-1][1] = e
             merged[-1][2] += e - s
@@ -255,7 +245,7 @@ def _background_gutters(
     return [(s, e) for s, e, width in merged if width >= min_width]
 
 
-def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+def runs(mask: np.ndarray) -> list[tuple[int, int]]:
     """[start, end) of each run of True."""
     padded = np.concatenate(([False], mask, [False]))
     edges = np.flatnonzero(padded[1:] != padded[:-1]).tolist()
