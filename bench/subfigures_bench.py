@@ -8,9 +8,11 @@ split stage runs it. Singles: the share that yields panel samples (target <= 1%)
 Compounds: panel precision and recall at IoU >= 0.7 over accepted panels (a figure kept
 whole predicts no panel), ImageCLEF accuracy (a predicted box is right when > 0.66 of it
 lies in a true panel; per figure right / max(predicted, true), a figure kept whole predicting
-itself), labels right on matched panels that have a caption label, and the share of matched
-panels whose sub-caption is their own (token F1 with its own text + preamble the best of all
-the figure's panels, and >= 0.6). Only held-out numbers count; both are printed, by family.
+itself), labels right on matched panels that have a caption label, and the share of those
+whose sub-caption is their own (token F1 with its own text + preamble the best of all the
+figure's panels, and >= 0.6). A panel of a caption that names none (split at clean gutters)
+has no sub-caption of its own: it carries the whole caption, counted apart. Only held-out
+numbers count; both are printed, by family.
 
 (b) Real figures of ``../shared/corpus`` with their real captions (extract's rows): real
 singles split (target: none), and on real compounds (panel counts judged by eye, no boxes)
@@ -133,9 +135,11 @@ def judge_compound(fig: SyntheticFigure, row: dict, jpeg: bytes, s) -> Counter:
     accepted = [r for r in result.rows if r["decision"] == "accepted"]
     for i, j in pairs:
         got = accepted[i]
-        if fig.panels[j].label is not None:
-            c["labelled"] += 1
-            c["label_right"] += (got["label"] or "").upper() == fig.panels[j].label
+        if fig.panels[j].label is None:  # the caption names no panels: nothing of its own
+            c["whole_caption"] += got["subcaption"] == fig.caption
+            continue
+        c["labelled"] += 1
+        c["label_right"] += (got["label"] or "").upper() == fig.panels[j].label
         scores = [token_f1(got["subcaption"], t) for t in texts]
         c["own"] += scores[j] >= OWN_F1 and scores[j] == max(scores)
     return c
@@ -196,7 +200,8 @@ def _scores(c: Counter) -> dict:
         "recall": _rate(c["tp"], c["true"]),
         "clef_accuracy": _rate(c["clef"], c["figures"]),
         "labels_right": _rate(c["label_right"], c["labelled"]),
-        "subcaption_own": _rate(c["own"], c["tp"]),
+        "subcaption_own": _rate(c["own"], c["labelled"]),
+        "matched_whole_caption": c["whole_caption"],
     }
 
 

@@ -26,16 +26,16 @@ THROUGHPUTS = {
     # bench/extract_bench.py, its run_ours ("ours_figures_per_s_per_core"): hardened parse,
     # href resolution, decode, fit, JPEG, hashes of the 73 corpus figures
     "extract_figures_per_s_per_core": 162.6,
-    # bench/subfigures_bench.py, bench_cost on the real figures: 17.71 ms of split_figure
+    # bench/subfigures_bench.py, bench_cost on the real figures: 24.59 ms of split_figure
     # per figure (the split stage; not run with panels off)
-    "split_figures_per_s_per_core": 56.5,
+    "split_figures_per_s_per_core": 40.7,
 }
 PER_FIGURE_BYTES = {
     # a build of the fixture bucket (tests/fixtures/corpus_bucket.py: 30 articles kept, 73
-    # figures extracted, 131 panel samples with split on): figures/*.parquet bytes and
+    # figures extracted, 157 panel samples with split on): figures/*.parquet bytes and
     # shards/ bytes (tar + parquet + json) per extracted figure
-    "figures": 65_078,
-    "shards": 121_890,
+    "figures": 65_956,
+    "shards": 129_340,
 }
 BENCH_DATE = "2026-12-03"
 Z95 = 1.96

@@ -105,7 +105,8 @@ def assert_panels(found, truth, min_iou: float = 0.85) -> None:
 
 
 def decided(img: Image.Image, n: int) -> list:
-    """The accepted panels of a figure whose caption names n panels; [] when kept whole."""
+    """The accepted panels of a figure whose caption names n panels (none for n < 2); []
+    when kept whole."""
     caption = "Figure. " + " ".join(f"({chr(65 + k)}) Part {k}." for k in range(n))
     decision = decide_split(img.convert("L"), split_caption(caption))
     return decision.boxes if decision.accepted else []
@@ -188,8 +189,9 @@ def test_grey_image_modes_and_large_images_work():
 
 def test_real_single_figures_are_not_split(corpus_dir):
     classes = json.loads((corpus_dir / "subfigures" / "figure_classes.json").read_text())
-    split = [p for p in classes["single"] if decided(Image.open(corpus_dir / p), 2)]
-    assert split == []  # not even when the caption names two panels
+    for n in (0, 2):  # on wide gutters alone, or when the caption names two panels
+        split = [p for p in classes["single"] if decided(Image.open(corpus_dir / p), n)]
+        assert split == [], n
 
 
 def test_real_compound_figures_are_split(corpus_dir):
@@ -470,14 +472,48 @@ def test_panel_rows_hashes_match_the_crop():
     assert rows[0]["subcaption"] == "Cells. Control."
 
 
-def test_a_caption_without_labels_keeps_a_compound_whole():
-    """Precision first: however clean its gutters, a figure whose caption names no panels
-    stays whole (its panels would carry the whole caption); its pixels are not even read."""
-    wide, _ = grid([photo(200, 180, 1, 10), photo(200, 180, 2, 120)], 2, 24, "white")
-    result = split_figure({"key": "PMC1_F1", "caption": "Two cells."}, jpeg_bytes(wide))
+def test_a_caption_without_labels_splits_only_at_wide_clean_gutters():
+    """A caption that names no panels gives no count: the pixels alone must be overwhelming
+    evidence (wide full-length gutters between panels), and each panel carries the whole
+    caption, unaligned."""
+    wide, truth = grid([chart(220, 170, 1), chart(220, 170, 2)], 2, 24, "white")
+    result = split_figure({"key": "PMC1_F1", "caption": "Two charts."}, jpeg_bytes(wide))
+    assert result.decision.accepted and result.decision.reason == "clean-gutters"
+    assert_panels(result.decision.boxes, truth)
+    assert [(r["label"], r["subcaption"], r["aligned"]) for r in result.rows] == [
+        (None, "Two charts.", False)
+    ] * 2
+    assert all(r["image"] for r in result.rows)
+
+
+@pytest.mark.parametrize(
+    "figure",
+    [
+        lambda: grid([photo(200, 180, 1, 60), photo(200, 180, 2, 90)], 2, 6, "white")[0],
+        lambda: grid([photo(200, 180, 1, 10), photo(200, 180, 2, 120)], 2, 24, "black")[0],
+        lambda: grid([chart(220, 170, 3), chart(220, 80, 4)], 1, 24, "white")[0],  # uneven
+    ],
+    ids=["narrow-gutter", "dark-figure", "uneven-pieces"],
+)
+def test_a_caption_without_labels_keeps_a_compound_whole_without_clean_gutters(figure):
+    result = split_figure({"key": "PMC1_F1", "caption": "Two panels."}, jpeg_bytes(figure()))
     assert not result.decision.accepted and result.decision.reason == "no-caption-labels"
     assert result.rows == []
-    assert split_figure({"key": "PMC1_F1", "caption": "x"}, b"not read").rows == []
+
+
+def test_a_spanning_layout_needs_a_third_level_of_cuts():
+    """A tall panel beside two stacked ones, over a row of three: rows, then columns across
+    the top row, then rows again across its right column."""
+    fig = Image.new("RGB", (708, 620), "white")
+    places = [(12, 12, 220, 376), (244, 12, 452, 182), (244, 206, 452, 182)]
+    places += [(12 + k * 232, 400, 220, 200) for k in range(3)]
+    truth = []
+    for k, (x, y, w, h) in enumerate(places):
+        tile = chart(w, h, 20 + k)
+        fig.paste(tile, (x, y))
+        x0, y0, x1, y1 = content_box(tile)
+        truth.append((x + x0, y + y0, x + x1, y + y1))
+    assert_panels(decided(jpeg(fig), 6), truth)
 
 
 def test_rejected_candidates_are_kept_without_images():
@@ -543,9 +579,9 @@ def generated_slice():
 
 
 def test_generated_single_figures_yield_no_panels(generated_slice):
-    singles = [(f.family, r.decision.reason) for f, r in generated_slice if not f.compound]
+    singles = [(f.name, r.decision) for f, r in generated_slice if not f.compound]
     assert len(singles) == 12
-    assert [s for s in singles if s[1].startswith("accepted")] == []
+    assert [(name, d.reason) for name, d in singles if d.accepted] == []
 
 
 def test_generated_compounds_accepted_panels_are_right(generated_slice):

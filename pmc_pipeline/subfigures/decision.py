@@ -4,9 +4,9 @@ Why: every wrong panel becomes a training pair that teaches a model something fa
 legend paired with "Effect of X on Y in mice"), while a compound figure kept whole is still a
 right pair. So a figure is split only when independent evidence agrees: the caption names n
 panels, and the pixels divide into n regions that can each be a panel, by clean cuts. A
-caption that names no panels keeps the figure whole (as Open-PMC does): its panels would
-carry the whole caption, and measured on generated compounds, splitting them on layout alone
-cost more precision than it gained recall.
+caption that names no panels keeps the figure whole (as Open-PMC does) unless the pixels
+alone are overwhelming evidence (``gutters``: wide full-length gutters between even pieces
+that are each a panel); such panels carry the whole caption, unaligned.
 Every figure gets a decision with a reason and a confidence; rejected candidates are kept
 for inspection, never for training.
 """
@@ -15,20 +15,22 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from PIL import Image
 
 from .boxes import Box, reading_order
 from .captions import CaptionSplit
 from .detector import Detector, detected
-from .guided import guided_panels
+from .guided import Guided, guided_panels
+from .gutters import gutter_panels
 from .letters import printed_order
 from .work import DARK, Work, to_figure, working_copy
 
 # Reasons, one per figure.
 ACCEPTED = "accepted"  # the caption names n panels; clean cuts give n panels
-NO_CAPTION_LABELS = "no-caption-labels"  # the caption names no panels: kept whole, unread
+CLEAN_GUTTERS = "clean-gutters"  # the caption names none; wide gutters part clear panels
+NO_CAPTION_LABELS = "no-caption-labels"  # the caption names no panels, the layout no clear ones
 LABEL_GAPS = "label-gaps"  # the caption's labels skip letters: its count is not trusted
 COUNT_MISMATCH = "count-mismatch"  # the caption names n; the pixels divide into no n panels
 NOT_PANELS = "not-panels"  # the n pieces include a legend, a label or a strip
@@ -40,6 +42,7 @@ WEAK_CUT = 1.0  # ... one with a weaker cut (a thin line, a seam) only when piec
 REGULAR = 1.5  # side are of about one length (within this ratio: axis labels differ), and of
 REGULAR_TILES = 1.2  # one length where a cut is a seam or the figure is dark: tiles of a
 # mosaic are, while the black inside fluorescence photographs looks like a black gutter
+GUTTERS_CONFIDENCE = 0.75  # a split on wide gutters alone: clean cuts, but no count to agree
 
 
 @dataclass(frozen=True)
@@ -65,11 +68,22 @@ def decide_split(
     if detector is not None:
         return _detector_decision(img, n, detector)
     if n < 2:
-        return NOT_NAMED
+        return _gutters_decision(img)
     if not _in_sequence(split.labels):
         return SplitDecision([], False, LABEL_GAPS, 0.0)
     work = working_copy(img)
-    guided = guided_panels(work, n)
+    first = _layout_decision(work, img, guided_panels(work, n))
+    if first.accepted or n < 4:  # a third level of cuts divides four panels or more
+        return _in_printed_order(img, first, split.labels) if first.accepted else first
+    # a spanning layout (a tall panel beside stacked ones in one row of several) needs a
+    # third level of cuts: searched only now, as it costs several times the first two, and
+    # without faint seams (they found no more panels there, at a third more time)
+    third = _layout_decision(work, img, guided_panels(work, n, levels=3, faint=False))
+    return _in_printed_order(img, third, split.labels) if third.accepted else first
+
+
+def _layout_decision(work: Work, img: Image.Image, guided: Guided | None) -> SplitDecision:
+    """The verdict on one division into the caption's n panels."""
     if guided is None:
         return SplitDecision([], False, COUNT_MISMATCH, 0.0)
     boxes = _figure(work, img, guided.boxes)
@@ -81,10 +95,27 @@ def decide_split(
     regular = guided.uneven <= math.log(REGULAR_TILES if tiles else REGULAR)
     if not strong and (guided.weakest < WEAK_CUT or not regular):
         return SplitDecision(boxes, False, WEAK_LAYOUT, 0.5 * strength)
-    order = printed_order(img, boxes, split.labels)  # letters printed down the columns
-    if order is not None:
-        boxes = [boxes[i] for i in order]
     return SplitDecision(boxes, True, ACCEPTED, 0.5 + 0.5 * strength)
+
+
+def _in_printed_order(
+    img: Image.Image, decision: SplitDecision, labels: list[str]
+) -> SplitDecision:
+    """An accepted split's panels in label order: columns first when the printed letters
+    read down the columns, else rows first."""
+    order = printed_order(img, decision.boxes, labels)
+    if order is None:
+        return decision
+    return replace(decision, boxes=[decision.boxes[i] for i in order])
+
+
+def _gutters_decision(img: Image.Image) -> SplitDecision:
+    """A figure whose caption names no panels: split only at wide, clean gutters."""
+    work = working_copy(img)
+    boxes = gutter_panels(work)
+    if boxes is None:
+        return NOT_NAMED
+    return SplitDecision(_figure(work, img, boxes), True, CLEAN_GUTTERS, GUTTERS_CONFIDENCE)
 
 
 def _detector_decision(img: Image.Image, n: int, detector: Detector) -> SplitDecision:

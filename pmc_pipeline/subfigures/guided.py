@@ -79,18 +79,20 @@ class _Blank:
         return self.counts(box, axis) == 0
 
 
-def guided_panels(work: Work, n: int) -> Guided | None:
-    """The n panels of the figure with the best cuts; None when no division into n
-    pieces of panel size exists."""
+def guided_panels(work: Work, n: int, levels: int = 2, faint: bool = True) -> Guided | None:
+    """The n panels of the figure with the best cuts by at most ``levels`` levels of cuts
+    (two: rows, then columns across each, or columns first; three: then rows again, for
+    spanning layouts), looking for faint seams too when no division is found otherwise
+    and ``faint``; None when no division into n pieces of panel size exists."""
     if not 2 <= n <= _MAX_PANELS:
         return None
     search = _Search(work, n)
     whole = search.trim((0, 0, *work.size))
     for _ in range(_RETRIES):
-        best = search.divide(whole, n, levels=2)
-        if best is None and not search.faint:
+        best = search.divide(whole, n, levels)
+        if best is None and faint and not search.faint:
             search.look_for_faint_seams()  # photographs that meet in a few bright places
-            best = search.divide(whole, n, levels=2)
+            best = search.divide(whole, n, levels)
         if best is None:
             return None
         boxes = [trim(work, b) for b in best.boxes]

@@ -22,7 +22,7 @@ from pmc_pipeline.keys import panel_key
 
 from .boxes import Box
 from .captions import split_caption
-from .decision import NOT_NAMED, SplitDecision, align, decide_split
+from .decision import SplitDecision, align, decide_split
 from .detector import Detector
 
 
@@ -55,8 +55,6 @@ def split_figure(
     height, sha256, phash, dhash``.
     """
     split = split_caption(parent.get("caption") or "", parent.get("markup_labels"))
-    if len(split.items) < 2 and detector is None:  # kept whole: no pixel needs reading
-        return FigureSplit(NOT_NAMED, len(split.items), [])
     searched = decode_figure(img_bytes, "L" if detector is None else "RGB")
     decision = decide_split(searched, split, detector=detector)
     if not decision.boxes:

@@ -184,14 +184,18 @@ def _blank_level(sub: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
     return blank, light
 
 
-def gutter_pieces(work: Work, region: Box, axis: int) -> list[Box]:
-    """Cut a region at its interior gutters: rows (axis=1) or columns (axis=0).
+def gutter_pieces(work: Work, region: Box, axis: int, wide: float | None = None) -> list[Box]:
+    """Cut a region at its interior gutters: rows (axis=1) or columns (axis=0); [] when
+    there is none.
 
     A gutter is a run of blank lines of the background colour (white, or the border
-    colour) at least ``min_gutter`` thick, or a thin separator line of any colour.
+    colour) at least ``min_gutter`` thick, or a thin separator line of any colour; with
+    ``wide`` (work px), only background gutters at least that wide.
     """
     x0, y0, x1, y1 = region
     gutters, lines = _find_cuts(work, region, axis)
+    if wide is not None:
+        gutters, lines = [(s, e) for s, e in gutters if e - s >= wide], []
     cuts = sorted(gutters + lines)
     if not cuts:
         return []

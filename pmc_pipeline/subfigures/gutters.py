@@ -1,0 +1,56 @@
+"""Panels without the caption's help: only at clean, wide, full-length gutters.
+
+Why: about one compound caption in six names no panels ("Expression of X in Y. Staining
+of ..."), and keeping all of those whole loses their panels. Without a count from the
+caption, the pixels alone must be overwhelming evidence: the figure divides (rows, then
+columns across each, then rows again; or columns first) at wide background gutters that run right
+across it, the pieces side by side are of about one length, and every piece is a panel by
+the role rules (a legend, a table of text or a strip behind a wide gutter refuses the
+whole division: the figure stays whole). Such panels carry the whole caption, unaligned.
+"""
+
+from __future__ import annotations
+
+from .boxes import Box
+from .roles import is_panel
+from .work import DARK, Work, gutter_pieces, trim
+
+WIDE = 12.0  # figure px: the least width of a gutter between panels the caption never named
+EVEN = 2.0  # pieces side by side differ in length by at most this ratio
+_LEVELS = 3  # rows, columns across them, rows again (or columns first): grids, spanning
+
+
+def gutter_panels(work: Work) -> list[Box] | None:
+    """The panels a light figure divides into at wide full-length gutters (work pixels,
+    trimmed), the division with more panels of the two axis orders; None when there is no
+    such division into two or more panels."""
+    if work.bg < DARK:  # black photographs hold black stretches that look like gutters
+        return None
+    whole = trim(work, (0, 0, *work.size))
+    best: list[Box] | None = None
+    for axis in (1, 0):
+        boxes = _divide(work, whole, axis, _LEVELS)
+        more = boxes is not None and len(boxes) > max(1, len(best or ()))
+        if more and all(is_panel(work, b) for b in boxes):
+            best = boxes
+    return best
+
+
+def _divide(work: Work, box: Box, axis: int, levels: int) -> list[Box] | None:
+    """Leaves of a box cut at its wide gutters along ``axis``, each piece cut across one
+    level down; None when pieces side by side are of uneven lengths."""
+    if levels == 0:
+        return [box]
+    pieces = [trim(work, p) for p in gutter_pieces(work, box, axis, wide=WIDE / work.scale)]
+    if not pieces:
+        return [box]
+    lengths = [(p[3] - p[1]) if axis == 1 else (p[2] - p[0]) for p in pieces]
+    if max(lengths) > EVEN * max(1, min(lengths)):
+        return None
+    out: list[Box] = []
+    for piece in pieces:
+        leaves = _divide(work, piece, 1 - axis, levels - 1)
+        if leaves is None:
+            return None
+        out += leaves
+    return out
