@@ -71,6 +71,16 @@ def grid(tiles: list[Image.Image], cols: int, gutter: int, colour: str) -> tuple
     return fig, boxes
 
 
+def generated_table() -> Image.Image:
+    """A generated table whose rows are parted by gaps as wide as a panel gutter (found
+    split in two on the development set): rows of a table are no panels."""
+    from tests.fixtures.synthetic_figures import _single
+
+    fig = _single("dev", 11, 203)
+    assert fig.family == "table_image"
+    return fig.image.convert("RGB")
+
+
 def content_box(tile: Image.Image) -> tuple[int, int, int, int]:
     """The tile less its white margin: no splitter can tell that margin from a gutter."""
     ink = np.asarray(tile.convert("L")) < 240
@@ -492,8 +502,9 @@ def test_a_caption_without_labels_splits_only_at_wide_clean_gutters():
         lambda: grid([photo(200, 180, 1, 60), photo(200, 180, 2, 90)], 2, 6, "white")[0],
         lambda: grid([photo(200, 180, 1, 10), photo(200, 180, 2, 120)], 2, 24, "black")[0],
         lambda: grid([chart(220, 170, 3), chart(220, 80, 4)], 1, 24, "white")[0],  # uneven
+        lambda: generated_table(),
     ],
-    ids=["narrow-gutter", "dark-figure", "uneven-pieces"],
+    ids=["narrow-gutter", "dark-figure", "uneven-pieces", "table-rows"],
 )
 def test_a_caption_without_labels_keeps_a_compound_whole_without_clean_gutters(figure):
     result = split_figure({"key": "PMC1_F1", "caption": "Two panels."}, jpeg_bytes(figure()))

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from .boxes import Box
 from .roles import is_panel
-from .work import DARK, Work, gutter_pieces, trim
+from .work import DARK, Work, gutter_pieces, runs, trim
 
 WIDE = 12.0  # figure px: the least width of a gutter between panels the caption never named
 EVEN = 2.0  # pieces side by side differ in length by at most this ratio
+OUTSTANDING = 1.5  # a gutter between panels is this much wider than any gap within them
 _LEVELS = 3  # rows, columns across them, rows again (or columns first): grids, spanning
 
 
@@ -36,6 +37,13 @@ def gutter_panels(work: Work) -> list[Box] | None:
     return best
 
 
+def _widest_gap(work: Work, box: Box, axis: int) -> int:
+    """The widest interior background gutter across a box (work px; 0 when none)."""
+    blank, light = work.blank_level(box, axis)
+    gaps = [e - s for s, e in runs(blank & work.background[light]) if s > 0 and e < blank.size]
+    return max(gaps, default=0)
+
+
 def _divide(work: Work, box: Box, axis: int, levels: int) -> list[Box] | None:
     """Leaves of a box cut at its wide gutters along ``axis``, each piece cut across one
     level down; None when pieces side by side are of uneven lengths."""
@@ -44,6 +52,8 @@ def _divide(work: Work, box: Box, axis: int, levels: int) -> list[Box] | None:
     pieces = [trim(work, p) for p in gutter_pieces(work, box, axis, wide=WIDE / work.scale)]
     if not pieces:
         return [box]
+    if _widest_gap(work, box, axis) < OUTSTANDING * max(_widest_gap(work, p, axis) for p in pieces):
+        return None  # gaps like the ones within the pieces: rows of a table, lines of text
     lengths = [(p[3] - p[1]) if axis == 1 else (p[2] - p[0]) for p in pieces]
     if max(lengths) > EVEN * max(1, min(lengths)):
         return None
