@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from .boxes import Box
 from .roles import is_panel
-from .work import DARK, Work, gutter_pieces, runs, trim
+from .work import DARK, Work, background_lines, gutter_pieces, runs, trim
 
 WIDE = 12.0  # figure px: the least width of a gutter between panels the caption never named
 EVEN = 2.0  # pieces side by side differ in length by at most this ratio
@@ -39,8 +39,8 @@ def gutter_panels(work: Work) -> list[Box] | None:
 
 def _widest_gap(work: Work, box: Box, axis: int) -> int:
     """The widest interior background gutter across a box (work px; 0 when none)."""
-    blank, light = work.blank_level(box, axis)
-    gaps = [e - s for s, e in runs(blank & work.background[light]) if s > 0 and e < blank.size]
+    background = background_lines(work, box, axis)
+    gaps = [e - s for s, e in runs(background) if s > 0 and e < background.size]
     return max(gaps, default=0)
 
 

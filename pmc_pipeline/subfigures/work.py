@@ -147,10 +147,11 @@ def trim(work: Work, region: Box) -> Box:
 
 
 def _content_lines(work: Work, region: Box, axis: int) -> np.ndarray:
-    return np.flatnonzero(~_background_lines(work, region, axis))
+    return np.flatnonzero(~background_lines(work, region, axis))
 
 
-def _background_lines(work: Work, region: Box, axis: int) -> np.ndarray:
+def background_lines(work: Work, region: Box, axis: int) -> np.ndarray:
+    """Lines of a region (rows for axis=1, columns for axis=0) that are blank background."""
     blank, light = work.blank_level(region, axis)
     return blank & work.background[light]
 
