@@ -3,8 +3,9 @@
 Why: about one compound caption in six names no panels ("Expression of X in Y. Staining
 of ..."), and keeping all of those whole loses their panels. Without a count from the
 caption, the pixels alone must be overwhelming evidence: the figure divides (rows, then
-columns across each, then rows again; or columns first) at wide background gutters that run right
-across it, the pieces side by side are of about one length, and every piece is a panel by
+columns across each, then rows again; or columns first) at wide background gutters that run
+right across it and stand out from every gap within the pieces (a table's evenly spaced rows
+do not), the pieces side by side are of about one length, and every piece is a panel by
 the role rules (a legend, a table of text or a strip behind a wide gutter refuses the
 whole division: the figure stays whole). Such panels carry the whole caption, unaligned.
 """
@@ -46,7 +47,8 @@ def _widest_gap(work: Work, box: Box, axis: int) -> int:
 
 def _divide(work: Work, box: Box, axis: int, levels: int) -> list[Box] | None:
     """Leaves of a box cut at its wide gutters along ``axis``, each piece cut across one
-    level down; None when pieces side by side are of uneven lengths."""
+    level down; None when the gutters do not stand out from the gaps within the pieces, or
+    pieces side by side are of uneven lengths."""
     if levels == 0:
         return [box]
     pieces = [trim(work, p) for p in gutter_pieces(work, box, axis, wide=WIDE / work.scale)]
