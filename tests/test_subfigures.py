@@ -190,6 +190,20 @@ def test_a_colour_bar_is_not_a_panel():
     assert decided(jpeg(fig), 2) == []
 
 
+@pytest.mark.parametrize(
+    "index", [22, 5, 113], ids=["heatmap-colour-bar", "bars-legend-outside", "lines-legend"]
+)
+def test_a_chart_is_not_split_from_its_own_legend_or_colour_bar(index):
+    """Generated single charts (development set) that a caption naming two panels had split
+    into the chart and its framed legend or labelled colour bar: a piece under 8% of the area of
+    the largest is no panel of it."""
+    from tests.fixtures.synthetic_figures import _single
+
+    fig = _single("dev", 5, index)
+    assert fig.family in ("heatmap_colorbar", "grouped_bars_legend", "line_legend")
+    assert decided(jpeg(fig.image.convert("RGB")), 2) == []
+
+
 def test_grey_image_modes_and_large_images_work():
     fig, truth = grid([chart(500, 400, k) for k in range(4)], 2, 20, "white")
     big = fig.resize((fig.width * 2, fig.height * 2))  # 2080 px: reduced before cutting

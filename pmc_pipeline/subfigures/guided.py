@@ -31,6 +31,8 @@ _DENSE = 0.5  # line through photographs (this much content) is no gap between t
 UNEVEN = 1.0  # charged per unit of |log(length ratio)| between neighbouring pieces
 _MAX_CUTS = 6  # the strongest cuts of a strip along one axis that the search considers
 _MAX_PANELS = 16  # more labels than this: the search is not tried (the figure stays whole)
+SMALLEST = 0.08  # a panel is at least this share of the largest panel's area: a legend or a
+# colour bar cut off behind a gutter is smaller (real compounds: 0.107 at least, of 40)
 _RETRIES = 3  # divisions tried, each without the pieces the role rules refused before
 
 Cut = tuple[int, int, float]  # [start, end) in work pixels along the axis, strength (fig px)
@@ -96,7 +98,12 @@ def guided_panels(work: Work, n: int, levels: int = 2, faint: bool = True) -> Gu
         if best is None:
             return None
         boxes = [trim(work, b) for b in best.boxes]
-        bad = {leaf for leaf, box in zip(best.boxes, boxes, strict=True) if not is_panel(work, box)}
+        largest = max(area(b) for b in boxes)
+        bad = {
+            leaf
+            for leaf, box in zip(best.boxes, boxes, strict=True)
+            if area(box) < SMALLEST * largest or not is_panel(work, box)
+        }
         if not bad:
             break
         search.ban(bad)  # a legend or a label strip: the next best division without it
@@ -226,7 +233,8 @@ class _Search:
         # before is compared with): filled from the end.
         best: list[dict[int, list[tuple[_Division, int]]]] = [{} for _ in range(m + 1)]
         for i in range(m, -1, -1):
-            for left in range(1, k + 1):
+            # the stretch holds m - i + 1 pieces at most, each of at most ``most`` panels
+            for left in range(1, min(k, (m - i + 1) * most) + 1):
                 options = []
                 last = piece(i, m, left) if i > 0 else None  # i == 0: no cut, not a division
                 if last:
@@ -234,7 +242,8 @@ class _Search:
                 for j in range(i, m):
                     length = starts[j] - ends[i]
                     top = None  # the best division whose first piece ends at cut j
-                    for here in range(1, min(left, most + 1)):
+                    # the m - j pieces after cut j hold the rest: at most ``most`` each
+                    for here in range(max(1, left - (m - j) * most), min(left, most + 1)):
                         first = piece(i, j, here)
                         after = first and _pick(best[j + 1].get(left - here, []), length)
                         if after is None or first is None:
