@@ -204,6 +204,23 @@ def test_a_chart_is_not_split_from_its_own_legend_or_colour_bar(index):
     assert decided(jpeg(fig.image.convert("RGB")), 2) == []
 
 
+@pytest.mark.parametrize(
+    ("index", "family", "n"),
+    [(179, "microscopy", 2), (232, "histogram", 3)],
+    ids=["grey-stretch-in-a-photograph", "grid-lines-on-a-grey-ground"],
+)
+def test_one_picture_is_not_cut_inside_when_a_caption_asks_for_panels(index, family, n):
+    """Generated singles (development set) cut under captions naming n panels: a
+    photograph filling its figure at a smooth mid-grey stretch (a figure's mid-grey ground
+    is no page, so a wide cut there needs even pieces too), and a histogram at the grid
+    lines of its grey plot area (alike on both sides: no seam between photographs)."""
+    from tests.fixtures.synthetic_figures import _single
+
+    fig = _single("dev", 5, index)
+    assert fig.family == family
+    assert decided(jpeg(fig.image.convert("RGB")), n) == []
+
+
 def test_grey_image_modes_and_large_images_work():
     fig, truth = grid([chart(500, 400, k) for k in range(4)], 2, 20, "white")
     big = fig.resize((fig.width * 2, fig.height * 2))  # 2080 px: reduced before cutting

@@ -42,6 +42,8 @@ WEAK_CUT = 1.0  # ... one with a weaker cut (a thin line, a seam) only when piec
 REGULAR = 1.5  # side are of about one length (within this ratio: axis labels differ), and of
 REGULAR_TILES = 1.2  # one length where a cut is a seam or the figure is dark: tiles of a
 # mosaic are, while the black inside fluorescence photographs looks like a black gutter
+PAGE = 200  # a figure's ground this light is a page (white, pale colour): a mid-grey "ground" is
+# a photograph filling the figure, whose smooth grey stretches are no gutters however wide
 GUTTERS_CONFIDENCE = 0.75  # a split on wide gutters alone: clean cuts, but no count to agree
 
 
@@ -90,7 +92,7 @@ def _layout_decision(work: Work, img: Image.Image, guided: Guided | None) -> Spl
     strength = min(1.0, guided.weakest / (2 * STRONG_CUT))
     if not guided.panels_ok:
         return SplitDecision(boxes, False, NOT_PANELS, 0.25 * strength)
-    strong = guided.weakest >= STRONG_CUT and work.bg >= DARK
+    strong = guided.weakest >= STRONG_CUT and work.bg >= PAGE
     tiles = guided.seamed or work.bg < DARK  # photographs edge to edge, or on black
     regular = guided.uneven <= math.log(REGULAR_TILES if tiles else REGULAR)
     if not strong and (guided.weakest < WEAK_CUT or not regular):

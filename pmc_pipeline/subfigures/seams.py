@@ -17,6 +17,9 @@ _SEAM_SPAN = 0.5  # ... along at least this fraction of the region ...
 _SEAM_PEAK = 4.0  # ... and this many times more often than in the lines nearby,
 _FAINT_SPAN = 0.06  # a faint seam: a step along this much of the region ...
 _FAINT_PEAK = 3.0  # ... this many times more often than nearby (see seam_cuts)
+_LINE_MAX = 3  # a seam at a line this thin across one picture, whose sides differ at most
+_ALIKE = 2.0  # this much more than neighbouring lines do (grey levels, at least
+_ALIKE_FLOOR = 4.0  # this), is no seam
 _SEAM_WHITE_SIDE = 0.1  # ... between photographs: this little white on both sides ...
 _SEAM_WHITE_REGION = 0.3  # ... in a region this little white
 
@@ -43,9 +46,28 @@ def seam_cuts(work: Work, region: Box, axis: int, faint: bool = False) -> list[i
             white_share = share(sub >= WHITE, axis)
             span, peak = (_FAINT_SPAN, _FAINT_PEAK) if faint else (_SEAM_SPAN, _SEAM_PEAK)
             found = _seam_positions(share(step, axis), span, peak)
-            seams = [k for k in found if _photo_sides(white_share, k)]
+            seams = [k for k in _across_lines(sub, found, axis) if _photo_sides(white_share, k)]
         work.seams[key] = seams
     return work.seams[key]
+
+
+def _across_lines(sub: np.ndarray, found: list[int], axis: int) -> list[int]:
+    """Seams less those at a thin line across one picture (a chart's grid line on a grey
+    ground): the lines just beyond it on both sides are alike, while two photographs meeting
+    there differ across it far more than along either side."""
+    n = sub.shape[0] if axis == 1 else sub.shape[1]
+    lines = sub.astype(np.int16) if axis == 1 else sub.T.astype(np.int16)
+    kept = []
+    for k in found:
+        if k < 4 or k + _LINE_MAX + 2 >= n:
+            kept.append(k)
+            continue
+        before = lines[k - 2]
+        along = max(float(np.abs(before - lines[k - 3]).mean()), _ALIKE_FLOOR)
+        across = min(float(np.abs(before - lines[k + d]).mean()) for d in range(_LINE_MAX + 1))
+        if across > _ALIKE * along:
+            kept.append(k)
+    return kept
 
 
 def _photo_sides(white_share: np.ndarray, k: int) -> bool:
