@@ -55,16 +55,16 @@ def _across_lines(sub: np.ndarray, found: list[int], axis: int) -> list[int]:
     """Seams less those at a thin line across one picture (a chart's grid line on a grey
     ground): the lines just beyond it on both sides are alike, while two photographs meeting
     there differ across it far more than along either side."""
-    n = sub.shape[0] if axis == 1 else sub.shape[1]
-    lines = sub.astype(np.int16) if axis == 1 else sub.T.astype(np.int16)
+    lines = sub if axis == 1 else sub.T  # a view: only the few lines compared are widened
     kept = []
     for k in found:
-        if k < 4 or k + _LINE_MAX + 2 >= n:
+        if k < 4 or k + _LINE_MAX + 2 >= lines.shape[0]:
             kept.append(k)
             continue
-        before = lines[k - 2]
-        along = max(float(np.abs(before - lines[k - 3]).mean()), _ALIKE_FLOOR)
-        across = min(float(np.abs(before - lines[k + d]).mean()) for d in range(_LINE_MAX + 1))
+        near = lines[k - 3 : k + _LINE_MAX + 1].astype(np.int16)  # lines k-3 .. k+LINE_MAX
+        before = near[1]
+        along = max(float(np.abs(before - near[0]).mean()), _ALIKE_FLOOR)
+        across = min(float(np.abs(before - line).mean()) for line in near[3:])
         if across > _ALIKE * along:
             kept.append(k)
     return kept
