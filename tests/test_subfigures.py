@@ -195,7 +195,7 @@ def test_a_colour_bar_is_not_a_panel():
 )
 def test_a_chart_is_not_split_from_its_own_legend_or_colour_bar(index):
     """Generated single charts (development set) that a caption naming two panels had split
-    into the chart and its framed legend or labelled colour bar: a piece under 15% of the area of
+    into the chart and its framed legend or labelled colour bar: a piece under 8% of the area of
     the largest is no panel of it."""
     from tests.fixtures.synthetic_figures import _single
 

@@ -31,9 +31,8 @@ _DENSE = 0.5  # line through photographs (this much content) is no gap between t
 UNEVEN = 1.0  # charged per unit of |log(length ratio)| between neighbouring pieces
 _MAX_CUTS = 6  # the strongest cuts of a strip along one axis that the search considers
 _MAX_PANELS = 16  # more labels than this: the search is not tried (the figure stays whole)
-SMALLEST = 0.15  # a panel is at least this share of the largest panel's area: a legend or a
-# colour bar cut off behind a gutter is smaller (real compounds: 1 of 40 below, at 0.107, and
-# kept whole: the safe choice)
+SMALLEST = 0.08  # a panel is at least this share of the largest panel's area: a legend or a
+# colour bar cut off behind a gutter is smaller (real compounds: 0.107 at least, of 40)
 _RETRIES = 3  # divisions tried, each without the pieces the role rules refused before
 
 Cut = tuple[int, int, float]  # [start, end) in work pixels along the axis, strength (fig px)
