@@ -10,16 +10,15 @@ from __future__ import annotations
 import numpy as np
 
 from .boxes import Box
-from .work import WHITE, Work, median, share
+from .work import LINE_MAX, WHITE, Work, median, share
 
 _SEAM_STEP = 24  # a seam between abutting photos is a grey step this large ...
 _SEAM_SPAN = 0.5  # ... along at least this fraction of the region ...
 _SEAM_PEAK = 4.0  # ... and this many times more often than in the lines nearby,
 _FAINT_SPAN = 0.06  # a faint seam: a step along this much of the region ...
 _FAINT_PEAK = 3.0  # ... this many times more often than nearby (see seam_cuts)
-_LINE_MAX = 3  # a seam at a line this thin across one picture, whose sides differ at most
-_ALIKE = 2.0  # this much more than neighbouring lines do (grey levels, at least
-_ALIKE_FLOOR = 4.0  # this), is no seam
+_ALIKE = 2.0  # a seam at a thin line (work.LINE_MAX) across one picture, whose sides differ at
+_ALIKE_FLOOR = 4.0  # most this much more than neighbouring lines do (grey levels, at least this)
 _SEAM_WHITE_SIDE = 0.1  # ... between photographs: this little white on both sides ...
 _SEAM_WHITE_REGION = 0.3  # ... in a region this little white
 
@@ -58,10 +57,10 @@ def _across_lines(sub: np.ndarray, found: list[int], axis: int) -> list[int]:
     lines = sub if axis == 1 else sub.T  # a view: only the few lines compared are widened
     kept = []
     for k in found:
-        if k < 4 or k + _LINE_MAX + 2 >= lines.shape[0]:
+        if k < 4 or k + LINE_MAX + 2 >= lines.shape[0]:
             kept.append(k)
             continue
-        near = lines[k - 3 : k + _LINE_MAX + 1].astype(np.int16)  # lines k-3 .. k+LINE_MAX
+        near = lines[k - 3 : k + LINE_MAX + 1].astype(np.int16)  # lines k-3 .. k+LINE_MAX
         before = near[1]
         along = max(float(np.abs(before - near[0]).mean()), _ALIKE_FLOOR)
         across = min(float(np.abs(before - line).mean()) for line in near[3:])

@@ -23,7 +23,7 @@ WHITE = 240  # blank lines this light are background on a light figure
 _BG_TOL = 24  # blank lines this close to the border colour are background, when
 _UNIFORM_BORDER = 0.8  # this much of the border has that colour
 DARK = 128  # a border darker than this makes a dark figure, where white is content
-_LINE_MAX = 3  # a blank band of another colour at most this thick (work px) is a separator
+LINE_MAX = 3  # a blank band of another colour at most this thick (work px) is a separator
 _CONTENT = 16  # a pixel this far from its background is content (pale photos too)
 
 
@@ -212,7 +212,7 @@ def _find_cuts(work: Work, region: Box, axis: int) -> tuple[list[Span], list[Spa
     """Interior background gutters and separator lines of a region, as line spans.
 
     A separator is a dark rule on a light figure (light lines between photos are seams)
-    at most ``_LINE_MAX`` thick, with content on both sides.
+    at most ``LINE_MAX`` thick, with content on both sides.
     """
     blank, light = work.blank_level(region, axis)
     if not blank.any():
@@ -229,7 +229,7 @@ def _find_cuts(work: Work, region: Box, axis: int) -> tuple[list[Span], list[Spa
         lines = [
             (s, e)
             for s, e in runs(blank & ~background)
-            if e - s <= _LINE_MAX and s > 0 and e < n and not blank[s - 1] and not blank[e]
+            if e - s <= LINE_MAX and s > 0 and e < n and not blank[s - 1] and not blank[e]
         ]
     return gutters, lines
 
@@ -242,7 +242,7 @@ def _background_gutters(
     edge (the smooth edge of a photograph) stay with the content."""
     merged: list[list[int]] = []
     for s, e in runs(background):
-        if merged and s - merged[-1][1] <= _LINE_MAX and blank[merged[-1][1] : s].all():
+        if merged and s - merged[-1][1] <= LINE_MAX and blank[merged[-1][1] : s].all():
             merged[-1][1] = e
             merged[-1][2] += e - s
         else:
