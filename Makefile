@@ -7,7 +7,7 @@ SOURCE  ?= demo
 OUT     ?= build
 ARGS    ?=
 
-.PHONY: install install-train test build-dataset bench lint clean
+.PHONY: install install-train test build-dataset bench lint glyphs clean
 
 install: $(STAMP)
 
@@ -33,6 +33,10 @@ bench: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Rewrite the stored letter shapes (pmc_pipeline/subfigures/glyphs.npz) from matplotlib's fonts.
+glyphs: install
+	$(BIN)/python -c 'from pmc_pipeline.subfigures import glyphs as g; g.write(g.rendered(g.matplotlib_fonts()))'
 
 clean:
 	rm -rf $(VENV) build .pytest_cache

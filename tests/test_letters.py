@@ -1,11 +1,15 @@
-"""Printed panel letters: columns-first lettering is read from the pixels, rows-first kept."""
+"""Printed panel letters: columns-first lettering is read from the pixels, rows-first kept;
+a corner letter is read strictly, alone; the stored letter shapes are current."""
 
 from __future__ import annotations
 
+import numpy as np
+import pytest
 from PIL import Image, ImageDraw, ImageFont
 
+from pmc_pipeline.subfigures import glyphs
 from pmc_pipeline.subfigures.boxes import Box, reading_order
-from pmc_pipeline.subfigures.letters import printed_order
+from pmc_pipeline.subfigures.letters import letter_marks, printed_order, reads_as
 
 PANEL = (220, 170)
 GUTTER = 20
@@ -63,3 +67,62 @@ def test_one_row_and_unlettered_figures_are_kept() -> None:
 def test_labels_that_are_not_single_letters_are_kept() -> None:
     fig, boxes = _grid(2, 2, ["A", "C", "B", "D"])
     assert printed_order(fig, boxes, ["A1", "A2", "B1", "B2"]) is None
+
+
+def _corner(text: str, *, font: str | None = None, size: int = 24) -> Image.Image:
+    """A 200 x 160 white panel with ``text`` in its top-left corner."""
+    im = Image.new("L", (200, 160), 255)
+    face = ImageFont.truetype(font, size) if font else ImageFont.load_default(size=size)
+    ImageDraw.Draw(im).text((6, 4), text, fill=0, font=face)
+    return im
+
+
+@pytest.mark.parametrize("text", ["A", "(a)", "a.", "B"])
+def test_a_lone_corner_letter_reads_as_its_label(text) -> None:
+    reading = reads_as(_corner(text), (0, 0, 200, 160), ["A", "B", "C"])
+    assert reading is not None and reading.label == text.strip("().").upper()
+    assert reading.x >= 6 and reading.y >= 4 and 8 <= reading.height <= 30
+
+
+@pytest.mark.parametrize("text", ["curcumin", "Cells", "6", "8"])
+def test_letters_of_words_and_digits_do_not_read_as_labels(text) -> None:
+    """The "c" of a legend word has neighbours; a tick digit matches a digit better than
+    "b" or "B" (a strict reading must beat every letter and digit)."""
+    assert reads_as(_corner(text), (0, 0, 200, 160), ["A", "B", "C"]) is None
+
+
+def test_serif_letters_read_in_the_stored_serif_shapes() -> None:
+    """A serif B read against one sans face alone read as A."""
+    pytest.importorskip("matplotlib")
+    serif = str(glyphs.matplotlib_fonts() / "STIXGeneral.ttf")
+    reading = reads_as(_corner("B", font=serif, size=26), (0, 0, 200, 160), ["A", "B"])
+    assert reading is not None and reading.label == "B"
+
+
+def test_letter_marks_count_letters_on_the_page_not_on_photographs() -> None:
+    """A letter on the page is a mark; the same letter on a textured photograph is not (an
+    arrowhead or a cell there may read as a letter too)."""
+    rng = np.random.default_rng(0)
+    im = Image.new("L", (400, 200), 255)
+    im.paste(Image.fromarray(rng.integers(60, 200, (200, 200), dtype=np.uint8)), (200, 0))
+    draw = ImageDraw.Draw(im)
+    font = ImageFont.load_default(size=24)
+    draw.text((40, 80), "B", fill=0, font=font)
+    draw.text((280, 80), "B", fill=0, font=font)
+    marks = letter_marks(im, ["A", "B"], ground=255)
+    assert [(m.x < 200) for m in marks] == [True]
+
+
+def test_stored_letter_shapes_match_the_fonts() -> None:
+    """``make glyphs`` output is current: every character in every face and stroke, the
+    shape the font draws now (a pixel's rasterisation difference between releases aside)."""
+    pytest.importorskip("matplotlib")
+    fresh = glyphs.rendered(glyphs.matplotlib_fonts())
+    for char in glyphs.CHARS:
+        stored = glyphs.shapes(char)
+        assert len(stored) == len(glyphs.FACES) * len(glyphs.STROKES)
+    stored = {k: v for k, v in np.load(glyphs.STORE).items()}
+    assert stored.keys() == fresh.keys()
+    for key, shape in fresh.items():
+        old = stored[key]
+        assert abs(old.shape[0] - shape.shape[0]) <= 1 and abs(old.shape[1] - shape.shape[1]) <= 1

@@ -1,22 +1,29 @@
-"""Printed panel letters: whether a figure labels its panels columns-first.
+"""Printed panel letters: whether a figure labels its panels columns-first; which letter a
+panel's corner holds; where a figure's letters stand.
 
 Why: accepted panels are paired with the caption's labels in rows-first reading order, but some
 figures letter their panels down the columns (A, B in the first column, C, D in the second);
 then every label and sub-caption goes to the wrong panel. The letters printed in the panels'
 top-left corners tell which order the authors used. Only two hypotheses are weighed, rows-first
 and columns-first, and columns-first wins only by a clear margin: a wrong switch mislabels every
-panel, while keeping rows-first costs nothing on the common figure.
-Dependency-free (numpy, scipy, Pillow's bundled font) and a few milliseconds a figure.
+panel, while keeping rows-first costs nothing on the common figure. The same reading, held
+stricter (a letter alone, beating every other letter and digit), is evidence that a panel is
+there at all (``lettered``). Dependency-free (numpy, scipy, Pillow's bundled font and the
+shapes stored in ``glyphs``) and a few milliseconds a figure.
 """
 
 from __future__ import annotations
 
 import functools
+import string
+from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageFont
 from scipy import ndimage
 
+from . import glyphs
 from .boxes import Box, groups
 
 SIDE = 20  # glyphs and templates are compared as SIDE x SIDE masks
@@ -27,6 +34,7 @@ DARK_INK = 100  # a pixel darker than this is dark ink ...
 LIGHT_INK = 155  # ... one lighter than this is light ink
 MIN_GLYPH = 6  # px: a letter is at least this high ...
 MAX_GLYPH = 48  # ... and at most this high
+NEIGHBOUR = 0.5  # a letter this close (share of a glyph's height) beside another is in a word
 CANDIDATES = 3  # glyph-like components nearest the corner that may be the letter
 SOLID = 0.75  # share of its box above which a component is a block, not a letter
 THIN = 0.42  # width/height below which a component is a parenthesis or rule, not a letter
@@ -34,6 +42,9 @@ READ = 0.6  # correlation a glyph needs with a label's template to read as it ..
 CLEAR = 0.05  # ... beating every other label by this much
 MARGIN = 0.5  # net share of moved panels that must read columns-first to switch
 _EIGHT = np.ones((3, 3), bool)
+GROUND = 24  # grey levels from the figure's ground that still are ground, ...
+ON_GROUND = 0.6  # ... around this share of a letter printed on it (beside its parentheses)
+SYMBOLS = [*string.ascii_uppercase, *string.digits]  # what a strict reading tells a label from
 
 
 def printed_order(gray: Image.Image, boxes: list[Box], labels: list[str]) -> list[int] | None:
@@ -47,12 +58,71 @@ def printed_order(gray: Image.Image, boxes: list[Box], labels: list[str]) -> lis
     """
     if len(boxes) != len(labels):
         return None
-    if not all(len(s) == 1 and s.isascii() and s.isalpha() for s in labels):
+    if not single_letters(labels):
         return None
     columns = _columns_first(boxes)
     if columns is None:
         return None
     return columns if _gain(gray, boxes, labels, columns) >= MARGIN else None
+
+
+def single_letters(labels: list[str]) -> bool:
+    """Whether every label is one Latin letter: the only labels the templates can read."""
+    return all(len(s) == 1 and s.isascii() and s.isalpha() for s in labels)
+
+
+class Reading(NamedTuple):
+    """A panel letter read: its label, and its top-left corner and height (figure px)."""
+
+    label: str
+    x: int
+    y: int
+    height: int
+
+
+def reads_as(gray: Image.Image, box: Box, labels: list[str]) -> Reading | None:
+    """The label (of ``labels``, single letters) that a letter standing alone in a panel's
+    top-left corner reads as, strictly: better than any other letter or digit too (tick
+    labels and legend words hold glyphs that match some label loosely); None when none
+    reads so clearly. Evidence that the panel is there, not only how it is lettered."""
+    lab, found = _corner(gray, box, alone=True)
+    for k, sl in found:
+        label = _read(_normalised(lab[sl] == k)[None], labels, SYMBOLS)
+        if label is not None:
+            return Reading(label, box[0] + sl[1].start, box[1] + sl[0].start, _height(sl))
+    return None
+
+
+def letter_marks(gray: Image.Image, labels: list[str], ground: int) -> list[Reading]:
+    """Letters printed on the figure's ``ground`` (a page colour), standing alone, that
+    strictly read as one of ``labels``. Where a layout puts panel letters tells which panels
+    they mark (which label a letter reads as is less sure: a serif B may read as A); a letter
+    on a photograph may be an arrowhead or a cell, so only those on the page count."""
+    a = np.asarray(gray)
+    marks = []
+    lab, _ = ndimage.label(a < DARK_INK if ground >= 128 else a > LIGHT_INK, structure=_EIGHT)
+    slices = ndimage.find_objects(lab)
+    for k, sl in enumerate(slices, start=1):
+        mask = lab[sl] == k
+        if not _glyph_like(mask) or not _on_ground(a, sl, ground):
+            continue
+        label = _read(_normalised(mask)[None], labels, SYMBOLS)
+        if label is not None and not _has_neighbour(sl, slices):
+            marks.append(Reading(label, sl[1].start, sl[0].start, _height(sl)))
+    return marks
+
+
+def _on_ground(a: np.ndarray, glyph: tuple[slice, slice], ground: int) -> bool:
+    """Whether the ring around a glyph (half its height wide, past the pixel of blur at its
+    edge) is mostly ground colour."""
+    pad = max(3, _height(glyph) // 2)
+    y0, x0 = max(0, glyph[0].start - pad), max(0, glyph[1].start - pad)
+    around = a[y0 : glyph[0].stop + pad, x0 : glyph[1].stop + pad].astype(np.int16)
+    inner = np.zeros(around.shape, bool)
+    gy, gx = glyph[0].start - y0, glyph[1].start - x0
+    inner[max(0, gy - 1) : glyph[0].stop - y0 + 1, max(0, gx - 1) : glyph[1].stop - x0 + 1] = True
+    ring = around[~inner]
+    return bool(ring.size) and np.mean(np.abs(ring - ground) <= GROUND) >= ON_GROUND
 
 
 def _gain(gray: Image.Image, boxes: list[Box], labels: list[str], columns: list[int]) -> float:
@@ -90,6 +160,18 @@ def _columns_first(boxes: list[Box]) -> list[int] | None:
 def _glyphs(gray: Image.Image, box: Box) -> np.ndarray:
     """Normalised masks (k x SIDE*SIDE, unit vectors) of the glyph-like components nearest a
     panel's top-left corner, where its letter is printed; (0, SIDE*SIDE) when none."""
+    lab, found = _corner(gray, box)
+    masks = [_normalised(lab[sl] == k) for k, sl in found]
+    return np.stack(masks) if masks else np.zeros((0, SIDE * SIDE))
+
+
+def _corner(
+    gray: Image.Image, box: Box, alone: bool = False
+) -> tuple[np.ndarray, list[tuple[int, tuple[slice, slice]]]]:
+    """The labelled ink of a panel's top-left corner, where its letter is printed, and its
+    glyph-like components nearest the corner (label, slices), at most CANDIDATES. With
+    ``alone``, only glyphs that stand apart from other letters: a panel letter is printed
+    by itself, while the "c" of "curcumin" in a legend has neighbours."""
     x0, y0, x1, y1 = box
     w = min(CORNER_W, max(1, (x1 - x0) // 2))
     h = min(CORNER_H, max(1, (y1 - y0) // 2))
@@ -97,17 +179,55 @@ def _glyphs(gray: Image.Image, box: Box) -> np.ndarray:
     edge = np.concatenate([region[0, :PATCH], region[:PATCH, 0]])  # mostly background
     ink = region < DARK_INK if edge.mean() >= 128 else region > LIGHT_INK
     lab, _ = ndimage.label(ink, structure=_EIGHT)
+    slices = ndimage.find_objects(lab)
     found = []
-    for k, sl in enumerate(ndimage.find_objects(lab), start=1):
-        gh, gw = sl[0].stop - sl[0].start, sl[1].stop - sl[1].start
-        if not MIN_GLYPH <= gh <= MAX_GLYPH or not THIN * gh <= gw <= 1.5 * gh:
-            continue  # a dot, a line, a parenthesis or a blob: not a letter (nor I, J, i, j, l)
-        if np.count_nonzero(lab[sl] == k) > SOLID * gh * gw:
-            continue  # a filled block, not a letter
+    for k, sl in enumerate(slices, start=1):
+        if not _glyph_like(lab[sl] == k):
+            continue
+        if alone and _has_neighbour(sl, slices):
+            continue
         found.append((sl[0].start + sl[1].start, k, sl))
     found.sort()
-    masks = [_normalised(lab[sl] == k) for _, k, sl in found[:CANDIDATES]]
-    return np.stack(masks) if masks else np.zeros((0, SIDE * SIDE))
+    return lab, [(k, sl) for _, k, sl in found[:CANDIDATES]]
+
+
+def _height(glyph: tuple[slice, slice]) -> int:
+    return glyph[0].stop - glyph[0].start
+
+
+def _glyph_like(mask: np.ndarray) -> bool:
+    """Whether a component has a letter's size and shape: not a dot, a line, a parenthesis or
+    a blob (nor I, J, i, j, l, which no template tells apart), nor a filled block."""
+    gh, gw = mask.shape
+    if not MIN_GLYPH <= gh <= MAX_GLYPH or not THIN * gh <= gw <= 1.5 * gh:
+        return False
+    return np.count_nonzero(mask) <= SOLID * gh * gw
+
+
+def _has_neighbour(glyph: tuple[slice, slice], slices: list[tuple[slice, slice]]) -> bool:
+    """Whether another letter-sized component stands beside a glyph, or above or below it
+    (rotated axis titles), closer than NEIGHBOUR of its height: a word. A parenthesis (thin,
+    taller than the letter), a full stop (small) and a frame or photograph (large) are no
+    neighbours: "(a)" and "a." are panel letters."""
+    gh, gw = (glyph[0].stop - glyph[0].start, glyph[1].stop - glyph[1].start)
+    near = NEIGHBOUR * gh
+    for sl in slices:
+        h, w = sl[0].stop - sl[0].start, sl[1].stop - sl[1].start
+        if sl == glyph or not 0.5 * gh <= max(h, w) <= 2 * gh or (w < THIN * h and h >= 0.9 * gh):
+            continue
+        if _overlap(glyph[0], sl[0]) >= 0.5 * min(gh, h) and _gap(glyph[1], sl[1]) < near:
+            return True
+        if _overlap(glyph[1], sl[1]) >= 0.5 * min(gw, w) and _gap(glyph[0], sl[0]) < near:
+            return True
+    return False
+
+
+def _overlap(a: slice, b: slice) -> int:
+    return min(a.stop, b.stop) - max(a.start, b.start)
+
+
+def _gap(a: slice, b: slice) -> int:
+    return max(b.start - a.stop, a.start - b.stop)
 
 
 def _normalised(mask: np.ndarray) -> np.ndarray:
@@ -133,30 +253,29 @@ def _resampler(n: int, s: int) -> np.ndarray:
 
 @functools.lru_cache(maxsize=128)
 def _templates(label: str) -> np.ndarray:
-    """A label's letter in both cases, rendered with Pillow's bundled font plain and
-    emboldened (figures print "A" or "a", regular or bold), as normalised masks."""
-    font = ImageFont.load_default(size=40)
+    """A label's letter (or digit) in both cases as normalised masks: drawn with Pillow's
+    bundled font plain and emboldened (figures print "A" or "a", regular or bold), and in
+    the stored faces of ``glyphs`` (serif and another sans)."""
+    font = ImageFont.load_default(size=glyphs.PX)
     masks = []
-    for letter in (label.upper(), label.lower()):
-        for stroke in (0, 1, 2):
-            im = Image.new("L", (80, 80), 0)
-            draw = ImageDraw.Draw(im)
-            draw.text((20, 10), letter, fill=255, font=font, stroke_width=stroke, stroke_fill=255)
-            a = np.asarray(im) >= 128
-            ys, xs = np.nonzero(a)
-            masks.append(_normalised(a[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]))
-    return np.stack(masks)
+    for char in dict.fromkeys((label.upper(), label.lower())):  # a digit has one case
+        masks += [glyphs.render(font, char, stroke) for stroke in (0, 1, 2)]
+        masks += glyphs.shapes(char)
+    return np.stack([_normalised(m) for m in masks])
 
 
-def _read(glyphs: np.ndarray, labels: list[str]) -> str | None:
+def _read(masks: np.ndarray, labels: list[str], rivals: Sequence[str] = ()) -> str | None:
     """The label (either case) that the glyph nearest the corner to read clearly reads as: a
-    match of at least READ that beats every other label by CLEAR; None when none does."""
-    if not len(glyphs):
+    match of at least READ that beats every other label by CLEAR, and every rival; None when
+    none does."""
+    if not len(masks):
         return None
-    sims = np.stack([glyphs @ _templates(s).T for s in labels]).max(axis=2)  # labels x glyphs
-    for col in sims.T:
-        top = np.argsort(col)[::-1]
+    rivals = [r for r in rivals if r not in labels]
+    sims = np.stack([(masks @ _templates(s).T).max(axis=1) for s in [*labels, *rivals]])
+    for col in sims.T:  # one glyph: its match with each label, then each rival
+        top = np.argsort(col[: len(labels)])[::-1]
+        best = col[top[0]]
         second = col[top[1]] if len(top) > 1 else -1.0
-        if col[top[0]] >= READ and col[top[0]] - second >= CLEAR:
+        if best >= READ and best - second >= CLEAR and best >= col[len(labels) :].max(initial=-1):
             return labels[int(top[0])]
     return None
