@@ -558,6 +558,55 @@ def test_a_spanning_layout_needs_a_third_level_of_cuts():
     assert_panels(decided(jpeg(fig), 6), truth)
 
 
+def _generated_split(index: int):
+    """A generated development compound split as the split stage splits it: its truth and
+    the accepted panels' boxes (figure px) and labels."""
+    from tests.fixtures.synthetic_figures import _compound
+
+    fig = _compound("dev", 0, index)
+    rgb = fig.image.convert("RGB")
+    result = split_figure({"key": "PMC1_F1", "caption": fig.caption}, jpeg_bytes(rgb))
+    size = (rgb.width, rgb.height) * 2
+    accepted = [r for r in result.rows if r["decision"] == "accepted"]
+    boxes = [tuple(v * s for v, s in zip(r["box"], size, strict=True)) for r in accepted]
+    return fig, result.decision, boxes, [r["label"] for r in accepted]
+
+
+@pytest.mark.parametrize(
+    ("index", "family", "n"),
+    [(7, "mosaic_photos", 6), (101, "shared_axes", 4), (22, "mosaic_photos", 9)],
+    ids=["black-fluorescence-mosaic", "stacked-charts-on-shared-axes", "white-tiles-edge-to-edge"],
+)
+def test_printed_letters_split_an_even_grid_the_cuts_cannot(index, family, n):
+    """Dark stretches inside fluorescence photographs look like gutters, stacked charts
+    meet at their frames, tiles abut: no cut search is trusted there, but the caption, an
+    even grid and the letters printed in its cells agree."""
+    fig, decision, boxes, labels = _generated_split(index)
+    assert fig.family == family and len(fig.panels) == n
+    assert decision.reason == "printed-letters"
+    assert_panels(boxes, [p.box for p in fig.panels], 0.7)
+    assert labels == [p.label for p in fig.panels]
+
+
+def test_an_even_grid_with_a_panel_letter_inside_a_cell_is_refused():
+    """A column of four panels, the first a short table too small for a cell of the even
+    4 x 1 grid: the 2 x 2 grid reads A and C in two corners, but B and D stand in line with
+    them inside its cells, so it is refused and the figure kept whole."""
+    fig, decision, boxes, _ = _generated_split(576)
+    assert fig.family == "column" and len(fig.panels) == 4
+    assert not decision.accepted and boxes == []
+
+
+def test_a_single_chart_with_its_letter_is_not_split_by_letters():
+    """One chart lettered "a" under a caption naming (a) and (b): one letter is no grid."""
+    fig = Image.new("RGB", (520, 380), "white")
+    fig.paste(chart(500, 360, 3), (10, 10))
+    ImageDraw.Draw(fig).text((14, 12), "a", fill="black", font=ImageFont.load_default(size=22))
+    caption = "Effects of treatment. (a) Measure 0. (b) Measure 1."
+    result = split_figure({"key": "PMC1_F1", "caption": caption}, jpeg_bytes(fig))
+    assert not result.decision.accepted
+
+
 def test_rejected_candidates_are_kept_without_images():
     fig, _ = grid([chart(220, 170, 1), chart(220, 170, 2)], 2, 14, "white")
     caption = "Drugs. (A) One. (B) Two. (D) Four."  # a gap: the caption split missed a label

@@ -10,7 +10,8 @@ false, so a figure is split only when independent evidence agrees. One idea a mo
   the panels its caption names (classical, runs anywhere); ``gutters``: panels parted by
   wide clean gutters, for captions that name none;
 - ``decision``: the split decision and the pairing of panels with sub-captions, in the
-  order the printed letters (``letters``) show;
+  order the printed letters (``letters``, read against the shapes in ``glyphs``) show;
+  ``lettered``: an even grid the printed letters confirm, where cuts are too weak;
 - ``detector``: the seam for a learned detector (local files only, never downloads);
 - ``rows``: panel records for the ``split`` stage.
 """

@@ -24,11 +24,13 @@ from .captions import CaptionSplit
 from .detector import Detector, detected
 from .guided import Guided, guided_panels
 from .gutters import gutter_panels
+from .lettered import lettered_grid
 from .letters import printed_order
 from .work import DARK, Work, to_figure, working_copy
 
 # Reasons, one per figure.
 ACCEPTED = "accepted"  # the caption names n panels; clean cuts give n panels
+PRINTED_LETTERS = "printed-letters"  # the caption names n; the printed letters mark an even grid
 CLEAN_GUTTERS = "clean-gutters"  # the caption names none; wide gutters part clear panels
 NO_CAPTION_LABELS = "no-caption-labels"  # the caption names no panels, the layout no clear ones
 LABEL_GAPS = "label-gaps"  # the caption's labels skip letters: its count is not trusted
@@ -44,6 +46,7 @@ REGULAR_TILES = 1.2  # one length where a cut is a seam or the figure is dark: t
 # mosaic are, while the black inside fluorescence photographs looks like a black gutter
 PAGE = 200  # a figure's ground this light is a page (white, pale colour): a mid-grey "ground" is
 # a photograph filling the figure, whose smooth grey stretches are no gutters however wide
+LETTERS_CONFIDENCE = 0.75  # caption, an even grid and most printed letters agree; no clean cuts
 GUTTERS_CONFIDENCE = 0.75  # a split on wide gutters alone: clean cuts, but no count to agree
 
 
@@ -74,14 +77,19 @@ def decide_split(
     if not _in_sequence(split.labels):
         return SplitDecision([], False, LABEL_GAPS, 0.0)
     work = working_copy(img)
-    first = _layout_decision(work, img, guided_panels(work, n))
-    if first.accepted or n < 4:  # a third level of cuts divides four panels or more
-        return _in_printed_order(img, first, split.labels) if first.accepted else first
-    # a spanning layout (a tall panel beside stacked ones in one row of several) needs a
-    # third level of cuts: searched only now, as it costs several times the first two, and
-    # without faint seams (they found no more panels there, at a third more time)
-    third = _layout_decision(work, img, guided_panels(work, n, levels=3, faint=False))
-    return _in_printed_order(img, third, split.labels) if third.accepted else first
+    decision = _layout_decision(work, img, guided_panels(work, n))
+    if not decision.accepted and n >= 4:  # a third level of cuts divides four panels or more
+        # a spanning layout (a tall panel beside stacked ones in one row of several) needs a
+        # third level of cuts: searched only now, as it costs several times the first two,
+        # and without faint seams (they found no more panels there, at a third more time)
+        third = _layout_decision(work, img, guided_panels(work, n, levels=3, faint=False))
+        decision = third if third.accepted else decision
+    if decision.accepted:
+        return _in_printed_order(img, decision, split.labels)
+    lettered = lettered_grid(work, img, split.labels)  # cuts too weak: do the letters agree?
+    if lettered is None:
+        return decision
+    return SplitDecision(lettered, True, PRINTED_LETTERS, LETTERS_CONFIDENCE)
 
 
 def _layout_decision(work: Work, img: Image.Image, guided: Guided | None) -> SplitDecision:

@@ -33,12 +33,14 @@ def is_panel(work: Work, box: Box) -> bool:
     The untrimmed box is checked first: when it is too small, its content is too.
     """
     if box not in work.panels:
-        work.panels[box] = (
-            _fits_panel(work, box)
-            and _fits_panel(work, trimmed := trim(work, box))
-            and _structured(work, trimmed)
-        )
+        work.panels[box] = panel_sized(work, box) and _structured(work, trim(work, box))
     return work.panels[box]
+
+
+def panel_sized(work: Work, box: Box) -> bool:
+    """Large enough and not a thin strip, before and after trimming: the shape of a panel,
+    whatever it holds (a table, a dark photograph)."""
+    return _fits_panel(work, box) and _fits_panel(work, trim(work, box))
 
 
 def _fits_panel(work: Work, box: Box) -> bool:

@@ -1,0 +1,138 @@
+"""Even grids that the printed letters confirm: panels where cuts alone are too weak to trust.
+
+Why: some compound figures give the cut search nothing it can trust. Fluorescence mosaics
+on black hold black stretches inside the photographs that look like gutters; stacked charts
+join at their frame lines; tiles meet edge to edge. The search then keeps them whole. Most
+such figures print their panel letters, though, and letters are evidence independent of the
+cuts: when the caption names n single-letter panels, the figure divides into an even grid
+of n cells (rows x columns), most cells read as their own label in their top-left corner
+and hardly any as another's, the caption, the grid and the printed letters all agree on
+every panel. A wrong grid reads letters in the wrong cells, or none; so does a single figure
+whatever its caption says. A wrong grid can also read a few right letters in its corners
+while it holds the letters of other panels inside its cells (a column of panels of unequal
+heights cut as two by two): letters like those read, in line with them, standing inside a
+cell count against it. Cuts between cells snap to a gutter, else to a frame line (stacked
+charts), near the even position: panels of one grid differ a little in size.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+from .boxes import Box, Span
+from .letters import CORNER_H, CORNER_W, Reading, letter_marks, reads_as, single_letters
+from .roles import min_side, panel_sized
+from .work import DARK, Work, background_lines, runs, to_figure, trim
+
+SNAP = 0.3  # a cut is looked for this share of a cell's length either side of its even place
+RULE = 0.6  # a dark line across this share of the figure is a frame line between charts
+READ = 0.5  # cells that must read as their own label: at least this share and two, and ...
+COLUMNS = 0.75  # ... this share for columns-first lettering; and ...
+WRONG = 3  # ... this many times as many as read as another cell's label or stray in a cell
+SIZE = 0.2  # a letter in line with another: this share of its height apart, at most
+CASE = 1.5  # a lowercase letter's height differs from another's at most this many times
+_MAX_PANELS = 16
+
+
+def lettered_grid(work: Work, gray: Image.Image, labels: list[str]) -> list[Box] | None:
+    """The panels (figure px, in label order) of the even grid whose cells read as the
+    caption's ``labels`` rows-first or columns-first; None when no grid reads clearly."""
+    n = len(labels)
+    if not 2 <= n <= _MAX_PANELS or not single_letters(labels):
+        return None
+    whole = trim(work, (0, 0, *work.size))
+    best: tuple[int, list[Box]] | None = None
+    marks: list[Reading] | None = None
+    for rows in (r for r in range(1, n + 1) if n % r == 0):
+        cols = n // rows
+        ys = _bands(work, whole, 1, rows)
+        xs = _bands(work, whole, 0, cols)
+        if any(
+            e - s < min_side(work, axis) for axis, bands in ((1, ys), (0, xs)) for s, e in bands
+        ):
+            continue  # cells too small for panels
+        cells = [trim(work, (x[0], y[0], x[1], y[1])) for y in ys for x in xs]
+        if not all(panel_sized(work, c) for c in cells):  # letters vouch for what they hold
+            continue
+        boxes = [to_figure(c, work.scale, *gray.size) for c in cells]
+        read = [reads_as(gray, b, labels) for b in boxes]
+        for order, share in _orders(rows, cols):  # order[k]: the cell that carries labels[k]
+            right = [r for k, c in enumerate(order) if (r := read[c]) and r.label == labels[k]]
+            wrong = sum(r.label != labels[k] for k, c in enumerate(order) if (r := read[c]))
+            if len(right) < max(2, share * n) or len(right) < WRONG * wrong:
+                continue
+            if marks is None:  # read once, and only for a grid the corners agree with
+                marks = letter_marks(gray, labels, work.bg)
+            placed = [boxes[c] for c in order]
+            stray = _stray(marks, right, placed)
+            if len(right) >= WRONG * (wrong + stray) and (best is None or len(right) > best[0]):
+                best = (len(right), placed)
+    return None if best is None else best[1]
+
+
+def _stray(marks: list[Reading], right: list[Reading], boxes: list[Box]) -> int:
+    """Letters like the panel letters read (their size, set in line with one of them), on
+    the page inside a cell but away from its corner: the letter of a panel that a wrong grid
+    holds in the middle of a cell. Tick labels and arrowheads seldom line up so."""
+    low = min(r.height for r in right) / CASE  # "a" is shorter than "b" or "A", in one font
+    high = max(r.height for r in right) * CASE
+
+    def like(m: Reading) -> bool:
+        near = SIZE * m.height
+        lined = any(abs(m.x - r.x) <= near or abs(m.y - r.y) <= near for r in right)
+        return low <= m.height <= high and lined
+
+    def stray_in(m: Reading, b: Box) -> bool:
+        inside = b[0] <= m.x < b[2] and b[1] <= m.y < b[3]
+        return inside and (m.x - b[0] > CORNER_W or m.y - b[1] > CORNER_H)
+
+    return sum(like(m) and any(stray_in(m, b) for b in boxes) for m in marks)
+
+
+def _orders(rows: int, cols: int) -> list[tuple[list[int], float]]:
+    """Cells (rows-first indices) in label order, with the share that must read: rows-first,
+    and columns-first (rarer, so held to more letters) when the grid has several rows and
+    columns."""
+    first = list(range(rows * cols))
+    if rows == 1 or cols == 1:
+        return [(first, READ)]
+    return [(first, READ), ([i * cols + j for j in range(cols) for i in range(rows)], COLUMNS)]
+
+
+def _bands(work: Work, box: Box, axis: int, k: int) -> list[Span]:
+    """``box`` divided along rows (axis=1) or columns (axis=0) into k bands of about one
+    length, in work px: each cut at the widest gutter near its even place, else at the
+    frame line nearest it, else right there (tiles edge to edge)."""
+    start, end = (box[1], box[3]) if axis == 1 else (box[0], box[2])
+    length = end - start
+    background = background_lines(work, box, axis)
+    dark = _rule_lines(work, box, axis) if work.bg >= DARK else np.zeros(length, bool)
+    edges = [start]
+    for j in range(1, k):
+        at = j * length / k
+        lo, hi = int(at - SNAP * length / k), int(np.ceil(at + SNAP * length / k))
+        gaps = [(s, e) for s, e in runs(background) if lo < e < length and 0 < s < hi]
+        if gaps:
+            s, e = max(gaps, key=lambda g: (g[1] - g[0], -abs((g[0] + g[1]) / 2 - at)))
+        elif (lines := np.flatnonzero(dark[max(lo, 0) : hi])).size:
+            s = max(lo, 0) + int(lines[np.argmin(np.abs(lines + max(lo, 0) - at))])
+            e = s + 1
+        else:
+            s = e = round(at)
+        edges += [start + s, start + e]
+    edges.append(end)
+    return list(zip(edges[0::2], edges[1::2], strict=True))
+
+
+def _rule_lines(work: Work, box: Box, axis: int) -> np.ndarray:
+    """Lines of a box (rows for axis=1, columns for axis=0) holding an unbroken dark run
+    across ``RULE`` of it: the frame lines where stacked charts meet."""
+    x0, y0, x1, y1 = box
+    ink = work.a[y0:y1, x0:x1] < DARK
+    lines = ink if axis == 1 else ink.T
+    need = RULE * lines.shape[1]
+    out = np.zeros(lines.shape[0], bool)
+    for i in np.flatnonzero(lines.sum(axis=1) >= need):
+        out[i] = max((e - s for s, e in runs(lines[i])), default=0) >= need
+    return out
