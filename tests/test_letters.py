@@ -121,7 +121,8 @@ def test_stored_letter_shapes_match_the_fonts() -> None:
     for char in glyphs.CHARS:
         stored = glyphs.shapes(char)
         assert len(stored) == len(glyphs.FACES) * len(glyphs.STROKES)
-    stored = {k: v for k, v in np.load(glyphs.STORE).items()}
+    with np.load(glyphs.STORE) as data:
+        stored = dict(data)
     assert stored.keys() == fresh.keys()
     for key, shape in fresh.items():
         old = stored[key]

@@ -44,10 +44,11 @@ def lettered_grid(work: Work, gray: Image.Image, labels: list[str]) -> list[Box]
     whole = trim(work, (0, 0, *work.size))
     best: tuple[int, list[Box]] | None = None
     marks: list[Reading] | None = None
+    lines = {axis: _cut_lines(work, whole, axis) for axis in (0, 1)}  # read once, every grid
     for rows in (r for r in range(1, n + 1) if n % r == 0):
         cols = n // rows
-        ys = _bands(work, whole, 1, rows)
-        xs = _bands(work, whole, 0, cols)
+        ys = _bands(whole, 1, rows, *lines[1])
+        xs = _bands(whole, 0, cols, *lines[0])
         if any(
             e - s < min_side(work, axis) for axis, bands in ((1, ys), (0, xs)) for s, e in bands
         ):
@@ -100,19 +101,28 @@ def _orders(rows: int, cols: int) -> list[tuple[list[int], float]]:
     return [(first, READ), ([i * cols + j for j in range(cols) for i in range(rows)], COLUMNS)]
 
 
-def _bands(work: Work, box: Box, axis: int, k: int) -> list[Span]:
+def _cut_lines(work: Work, box: Box, axis: int) -> tuple[np.ndarray, np.ndarray]:
+    """A box's lines (rows for axis=1, columns for axis=0) where a cut may go: background
+    (gutters), and dark frame lines on a light figure."""
+    background = background_lines(work, box, axis)
+    if work.bg < DARK:
+        return background, np.zeros(len(background), bool)
+    return background, _rule_lines(work, box, axis)
+
+
+def _bands(box: Box, axis: int, k: int, background: np.ndarray, dark: np.ndarray) -> list[Span]:
     """``box`` divided along rows (axis=1) or columns (axis=0) into k bands of about one
-    length, in work px: each cut at the widest gutter near its even place, else at the
-    frame line nearest it, else right there (tiles edge to edge)."""
+    length, in work px: each cut at the widest gutter (``background`` line run) near its even
+    place, else at the ``dark`` frame line nearest it, else right there (tiles edge to
+    edge)."""
     start, end = (box[1], box[3]) if axis == 1 else (box[0], box[2])
     length = end - start
-    background = background_lines(work, box, axis)
-    dark = _rule_lines(work, box, axis) if work.bg >= DARK else np.zeros(length, bool)
+    gutters = runs(background)
     edges = [start]
     for j in range(1, k):
         at = j * length / k
         lo, hi = int(at - SNAP * length / k), int(np.ceil(at + SNAP * length / k))
-        gaps = [(s, e) for s, e in runs(background) if lo < e < length and 0 < s < hi]
+        gaps = [(s, e) for s, e in gutters if lo < e < length and 0 < s < hi]
         if gaps:
             s, e = max(gaps, key=lambda g: (g[1] - g[0], -abs((g[0] + g[1]) / 2 - at)))
         elif (lines := np.flatnonzero(dark[max(lo, 0) : hi])).size:

@@ -103,10 +103,9 @@ def letter_marks(gray: Image.Image, labels: list[str], ground: int) -> list[Read
     lab, _ = ndimage.label(a < DARK_INK if ground >= 128 else a > LIGHT_INK, structure=_EIGHT)
     slices = ndimage.find_objects(lab)
     for k, sl in enumerate(slices, start=1):
-        mask = lab[sl] == k
-        if not _glyph_like(mask) or not _on_ground(a, sl, ground):
+        if not _glyph_like(lab[sl], k) or not _on_ground(a, sl, ground):
             continue
-        label = _read(_normalised(mask)[None], labels, SYMBOLS)
+        label = _read(_normalised(lab[sl] == k)[None], labels, SYMBOLS)
         if label is not None and not _has_neighbour(sl, slices):
             marks.append(Reading(label, sl[1].start, sl[0].start, _height(sl)))
     return marks
@@ -182,7 +181,7 @@ def _corner(
     slices = ndimage.find_objects(lab)
     found = []
     for k, sl in enumerate(slices, start=1):
-        if not _glyph_like(lab[sl] == k):
+        if not _glyph_like(lab[sl], k):
             continue
         if alone and _has_neighbour(sl, slices):
             continue
@@ -195,13 +194,19 @@ def _height(glyph: tuple[slice, slice]) -> int:
     return glyph[0].stop - glyph[0].start
 
 
-def _glyph_like(mask: np.ndarray) -> bool:
-    """Whether a component has a letter's size and shape: not a dot, a line, a parenthesis or
-    a blob (nor I, J, i, j, l, which no template tells apart), nor a filled block."""
-    gh, gw = mask.shape
+def _width(glyph: tuple[slice, slice]) -> int:
+    return glyph[1].stop - glyph[1].start
+
+
+def _glyph_like(labelled: np.ndarray, k: int) -> bool:
+    """Whether component ``k`` (of the labelled ink, cut to its bounding box) has a letter's
+    size and shape: not a dot, a line, a parenthesis or a blob (nor I, J, i, j, l, which no
+    template tells apart), nor a filled block. The size is checked first, from the box
+    alone: a figure holds many components, most of them no letter."""
+    gh, gw = labelled.shape
     if not MIN_GLYPH <= gh <= MAX_GLYPH or not THIN * gh <= gw <= 1.5 * gh:
         return False
-    return np.count_nonzero(mask) <= SOLID * gh * gw
+    return np.count_nonzero(labelled == k) <= SOLID * gh * gw
 
 
 def _has_neighbour(glyph: tuple[slice, slice], slices: list[tuple[slice, slice]]) -> bool:
@@ -209,10 +214,10 @@ def _has_neighbour(glyph: tuple[slice, slice], slices: list[tuple[slice, slice]]
     (rotated axis titles), closer than NEIGHBOUR of its height: a word. A parenthesis (thin,
     taller than the letter), a full stop (small) and a frame or photograph (large) are no
     neighbours: "(a)" and "a." are panel letters."""
-    gh, gw = (glyph[0].stop - glyph[0].start, glyph[1].stop - glyph[1].start)
+    gh, gw = _height(glyph), _width(glyph)
     near = NEIGHBOUR * gh
     for sl in slices:
-        h, w = sl[0].stop - sl[0].start, sl[1].stop - sl[1].start
+        h, w = _height(sl), _width(sl)
         if sl == glyph or not 0.5 * gh <= max(h, w) <= 2 * gh or (w < THIN * h and h >= 0.9 * gh):
             continue
         if _overlap(glyph[0], sl[0]) >= 0.5 * min(gh, h) and _gap(glyph[1], sl[1]) < near:
