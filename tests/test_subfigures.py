@@ -588,6 +588,23 @@ def test_printed_letters_split_an_even_grid_the_cuts_cannot(index, family, n):
     assert labels == [p.label for p in fig.panels]
 
 
+@pytest.mark.parametrize(
+    ("index", "family", "n"),
+    [(230, "mosaic_photos", 4), (522, "mosaic_photos", 9), (76, "shared_axes", 3)],
+    ids=["black-mosaic-lettered-down-columns", "black-mosaic-3x3", "letters-inside-chart-frames"],
+)
+def test_printed_letters_anchor_the_cuts_where_corners_read_too_few(index, family, n):
+    """Cut at the dark stretch nearest its even place, a black mosaic's cell starts past its
+    letter; stacked charts print their letters inside the frame, right of the axis labels,
+    beyond the corner read. Cuts just before the letters printed on the page, and letters
+    read where they stand, split them; every label lands on its own panel."""
+    fig, decision, boxes, labels = _generated_split(index)
+    assert fig.family == family and len(fig.panels) == n
+    assert decision.reason == "printed-letters"
+    assert_panels(boxes, [p.box for p in fig.panels], 0.7)
+    assert labels == [p.label for p in fig.panels]
+
+
 def test_an_even_grid_with_a_panel_letter_inside_a_cell_is_refused():
     """A column of four panels, the first a short table too small for a cell of the even
     4 x 1 grid: the 2 x 2 grid reads A and C in two corners, but B and D stand in line with

@@ -17,6 +17,8 @@ charts), near the even position: panels of one grid differ a little in size.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from PIL import Image
 
@@ -32,44 +34,105 @@ COLUMNS = 0.75  # ... this share for columns-first lettering; and ...
 WRONG = 3  # ... this many times as many as read as another cell's label or stray in a cell
 SIZE = 0.2  # a letter in line with another: this share of its height apart, at most
 CASE = 1.5  # a lowercase letter's height differs from another's at most this many times
+ANCHOR_PAD = 2  # work px: a cut before a printed panel letter goes this far before it
+ZONE = 0.25  # share of a cell's width from its left in which its printed letter is read
 _MAX_PANELS = 16
 
 
 def lettered_grid(work: Work, gray: Image.Image, labels: list[str]) -> list[Box] | None:
     """The panels (figure px, in label order) of the even grid whose cells read as the
-    caption's ``labels`` rows-first or columns-first; None when no grid reads clearly."""
+    caption's ``labels`` rows-first or columns-first; None when no grid reads clearly.
+
+    Read twice: first each cell's corner, with cuts at gutters and frame lines; then, when
+    no grid reads so, with the panel letters printed on the page as anchors for the cuts and
+    read where they stand (``_anchored``)."""
     n = len(labels)
     if not 2 <= n <= _MAX_PANELS or not single_letters(labels):
         return None
-    whole = trim(work, (0, 0, *work.size))
-    best: tuple[int, list[Box]] | None = None
-    marks: list[Reading] | None = None
-    lines = {axis: _cut_lines(work, whole, axis) for axis in (0, 1)}  # read once, every grid
-    for rows in (r for r in range(1, n + 1) if n % r == 0):
-        cols = n // rows
-        ys = _bands(whole, 1, rows, *lines[1])
-        xs = _bands(whole, 0, cols, *lines[0])
-        if any(
-            e - s < min_side(work, axis) for axis, bands in ((1, ys), (0, xs)) for s, e in bands
-        ):
-            continue  # cells too small for panels
-        cells = [trim(work, (x[0], y[0], x[1], y[1])) for y in ys for x in xs]
-        if not all(panel_sized(work, c) for c in cells):  # letters vouch for what they hold
-            continue
-        boxes = [to_figure(c, work.scale, *gray.size) for c in cells]
-        read = [reads_as(gray, b, labels) for b in boxes]
-        for order, share in _orders(rows, cols):  # order[k]: the cell that carries labels[k]
-            right = [r for k, c in enumerate(order) if (r := read[c]) and r.label == labels[k]]
-            wrong = sum(r.label != labels[k] for k, c in enumerate(order) if (r := read[c]))
-            if len(right) < max(2, share * n) or len(right) < WRONG * wrong:
+    grids = _Grids(work, gray, labels)
+    found = grids.best(anchored=False)
+    if found is None and len(_panel_letters(grids.marks())) >= 2:
+        found = grids.best(anchored=True)
+    return found
+
+
+class _Grids:
+    """The even grids of one figure, read for its caption's labels."""
+
+    def __init__(self, work: Work, gray: Image.Image, labels: list[str]) -> None:
+        self.work, self.gray, self.labels = work, gray, labels
+        self.whole = trim(work, (0, 0, *work.size))
+        # a box's cut lines, read once for every grid
+        self.lines = {axis: _cut_lines(work, self.whole, axis) for axis in (0, 1)}
+        self._marks: list[Reading] | None = None
+
+    def marks(self) -> list[Reading]:
+        """The letters printed on the page (read once, and only when needed)."""
+        if self._marks is None:
+            self._marks = letter_marks(self.gray, self.labels, self.work.bg)
+        return self._marks
+
+    def best(self, anchored: bool) -> list[Box] | None:
+        """The grid whose cells read as most labels, clearly; cuts just before the printed
+        panel letters and letters read where printed when ``anchored``."""
+        work, labels, n = self.work, self.labels, len(self.labels)
+        letters = _panel_letters(self.marks()) if anchored else []
+        anchors = _anchors(letters, work.scale)
+        best: tuple[int, list[Box]] | None = None
+        for rows in (r for r in range(1, n + 1) if n % r == 0):
+            cols = n // rows
+            ys = _bands(self.whole, 1, rows, *self.lines[1], anchors[1])
+            xs = _bands(self.whole, 0, cols, *self.lines[0], anchors[0])
+            if any(
+                e - s < min_side(work, axis) for axis, bands in ((1, ys), (0, xs)) for s, e in bands
+            ):
+                continue  # cells too small for panels
+            cells = [trim(work, (x[0], y[0], x[1], y[1])) for y in ys for x in xs]
+            if not all(panel_sized(work, c) for c in cells):  # letters vouch for what they hold
                 continue
-            if marks is None:  # read once, and only for a grid the corners agree with
-                marks = letter_marks(gray, labels, work.bg)
-            placed = [boxes[c] for c in order]
-            stray = _stray(marks, right, placed)
-            if len(right) >= WRONG * (wrong + stray) and (best is None or len(right) > best[0]):
-                best = (len(right), placed)
-    return None if best is None else best[1]
+            boxes = [to_figure(c, work.scale, *self.gray.size) for c in cells]
+            read = [_mark_in(letters, b) or reads_as(self.gray, b, labels) for b in boxes]
+            for order, share in _orders(rows, cols):  # order[k]: the cell that carries labels[k]
+                right = [r for k, c in enumerate(order) if (r := read[c]) and r.label == labels[k]]
+                wrong = sum(r.label != labels[k] for k, c in enumerate(order) if (r := read[c]))
+                if len(right) < max(2, share * n) or len(right) < WRONG * wrong:
+                    continue
+                placed = [boxes[c] for c in order]
+                stray = _stray(self.marks(), right, placed)
+                # anchored cuts follow the letters, so a grid that is wrong still reads right
+                # in many corners: there, a letter in another's cell or inside one refuses it
+                against = wrong + stray
+                clear = against == 0 if anchored else len(right) >= WRONG * against
+                if clear and (best is None or len(right) > best[0]):
+                    best = (len(right), placed)
+        return None if best is None else best[1]
+
+
+def _panel_letters(marks: list[Reading]) -> list[Reading]:
+    """The marks of panel-letter size: panel letters are the largest single letters a figure
+    prints (tick labels and legend letters are smaller), within CASE of the largest."""
+    if not marks:
+        return []
+    tallest = max(m.height for m in marks)
+    return [m for m in marks if m.height * CASE >= tallest]
+
+
+def _anchors(marks: list[Reading], scale: float) -> tuple[list[int], list[int]]:
+    """Where printed panel letters start, across (x) and down (y) the figure, in work px: a
+    panel begins just before its letter, whether the letter stands in it or above it."""
+    return (
+        sorted(int(m.x / scale) - ANCHOR_PAD for m in marks),
+        sorted(int(m.y / scale) - ANCHOR_PAD for m in marks),
+    )
+
+
+def _mark_in(marks: list[Reading], box: Box) -> Reading | None:
+    """The panel letter printed nearest a cell's top-left, within its top CORNER_H and its
+    left ZONE (a letter in a chart's frame stands right of the axis labels); None if none."""
+    x0, y0, x1, _ = box
+    reach = max(CORNER_W, ZONE * (x1 - x0))
+    inside = [m for m in marks if 0 <= m.x - x0 <= reach and 0 <= m.y - y0 <= CORNER_H]
+    return min(inside, key=lambda m: (m.x - x0) + (m.y - y0), default=None)
 
 
 def _stray(marks: list[Reading], right: list[Reading], boxes: list[Box]) -> int:
@@ -88,7 +151,7 @@ def _stray(marks: list[Reading], right: list[Reading], boxes: list[Box]) -> int:
         inside = b[0] <= m.x < b[2] and b[1] <= m.y < b[3]
         return inside and (m.x - b[0] > CORNER_W or m.y - b[1] > CORNER_H)
 
-    return sum(like(m) and any(stray_in(m, b) for b in boxes) for m in marks)
+    return sum(like(m) and m not in right and any(stray_in(m, b) for b in boxes) for m in marks)
 
 
 def _orders(rows: int, cols: int) -> list[tuple[list[int], float]]:
@@ -110,11 +173,18 @@ def _cut_lines(work: Work, box: Box, axis: int) -> tuple[np.ndarray, np.ndarray]
     return background, _rule_lines(work, box, axis)
 
 
-def _bands(box: Box, axis: int, k: int, background: np.ndarray, dark: np.ndarray) -> list[Span]:
+def _bands(
+    box: Box,
+    axis: int,
+    k: int,
+    background: np.ndarray,
+    dark: np.ndarray,
+    anchors: Sequence[int] = (),
+) -> list[Span]:
     """``box`` divided along rows (axis=1) or columns (axis=0) into k bands of about one
-    length, in work px: each cut at the widest gutter (``background`` line run) near its even
-    place, else at the ``dark`` frame line nearest it, else right there (tiles edge to
-    edge)."""
+    length, in work px: each cut just before the printed panel letter (``anchors``, absolute
+    work px) nearest its even place, else at the widest gutter (``background`` line run) near
+    it, else at the ``dark`` frame line nearest it, else right there (tiles edge to edge)."""
     start, end = (box[1], box[3]) if axis == 1 else (box[0], box[2])
     length = end - start
     gutters = runs(background)
@@ -123,7 +193,10 @@ def _bands(box: Box, axis: int, k: int, background: np.ndarray, dark: np.ndarray
         at = j * length / k
         lo, hi = int(at - SNAP * length / k), int(np.ceil(at + SNAP * length / k))
         gaps = [(s, e) for s, e in gutters if lo < e < length and 0 < s < hi]
-        if gaps:
+        near = [a - start for a in anchors if lo < a - start < hi]
+        if near:
+            s = e = min(near, key=lambda a: abs(a - at))
+        elif gaps:
             s, e = max(gaps, key=lambda g: (g[1] - g[0], -abs((g[0] + g[1]) / 2 - at)))
         elif (lines := np.flatnonzero(dark[max(lo, 0) : hi])).size:
             s = max(lo, 0) + int(lines[np.argmin(np.abs(lines + max(lo, 0) - at))])
