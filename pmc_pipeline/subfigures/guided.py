@@ -119,6 +119,7 @@ class _Search:
         # (box, axis, levels) -> (the largest count searched, best division per count)
         self.memo: dict[tuple[Box, int, int], tuple[int, dict[int, _Division]]] = {}
         self.banned: set[Box] = set()
+        self.leaves: dict[Box, _Division | None] = {}  # one-panel pieces, judged once
         self.found: dict[tuple[Box, int, int], list[Cut]] = {}
         self.side = (min_side(work, 0), min_side(work, 1))
         self.area = min_area(work)
@@ -143,9 +144,16 @@ class _Search:
         self.memo.clear()
 
     def ban(self, leaves: set[Box]) -> None:
-        """Never use these pieces as panels again; forget the divisions found so far."""
+        """Never use these pieces as panels again; forget the divisions that use them (a
+        division that uses none stays the best: banning only takes options away)."""
         self.banned |= leaves
-        self.memo.clear()
+        self.memo = {
+            key: (k, divisions)
+            for key, (k, divisions) in self.memo.items()
+            if not any(leaves.intersection(d.boxes) for d in divisions.values())
+        }
+        for leaf in leaves:
+            self.leaves.pop(leaf, None)
 
     def fits(self, box: Box, k: int) -> bool:
         """Large enough for k panels: sides and area alone."""
@@ -184,8 +192,10 @@ class _Search:
         """The best division of a box into k pieces by at most ``levels`` levels, cutting
         first along one of ``axes`` (pieces keep their margins: trimmed once chosen)."""
         if k == 1:
-            ok = self.fits(box, 1) and box not in self.banned
-            return _Division(0.0, math.inf, (box,)) if ok else None
+            if box not in self.leaves:  # one piece: asked of every strip that holds it
+                ok = self.fits(box, 1) and box not in self.banned
+                self.leaves[box] = _Division(0.0, math.inf, (box,)) if ok else None
+            return self.leaves[box]
         if levels == 0 or not self.fits(box, k):
             return None
         k_most = max(k, min(self.n, int(area(box) // self.area)))  # every count at once
@@ -269,13 +279,13 @@ class _Search:
 
 def _pick(options: list[tuple[_Division, int]], before: int | None) -> _Division | None:
     """The best of the divisions that follow a piece ``before`` long, unevenness charged."""
-    best, best_key = None, None
+    best, best_key, best_ratio = None, None, 0.0
     for division, first in options:
         ratio = 0.0 if before is None else abs(math.log(max(before, 1) / max(first, 1)))
-        score = division.score - UNEVEN * ratio
-        key = (score, division.weakest)
+        key = (division.score - UNEVEN * ratio, division.weakest)
         if best_key is None or key > best_key:
-            uneven = max(division.uneven, ratio)
-            best = _Division(score, division.weakest, division.boxes, uneven, division.seamed)
-            best_key = key
-    return best
+            best, best_key, best_ratio = division, key, ratio
+    if best is None or best_key is None:
+        return None
+    uneven = max(best.uneven, best_ratio)
+    return _Division(best_key[0], best.weakest, best.boxes, uneven, best.seamed)

@@ -102,11 +102,14 @@ def letter_marks(gray: Image.Image, labels: list[str], ground: int) -> list[Read
     marks = []
     lab, _ = ndimage.label(a < DARK_INK if ground >= 128 else a > LIGHT_INK, structure=_EIGHT)
     slices = ndimage.find_objects(lab)
+    bounds = _bounds(slices)
     for k, sl in enumerate(slices, start=1):
         if not _glyph_like(lab[sl], k) or not _on_ground(a, sl, ground):
             continue
+        if _neighboured(sl, bounds):
+            continue
         label = _read(_normalised(lab[sl] == k)[None], labels, SYMBOLS)
-        if label is not None and not _has_neighbour(sl, slices):
+        if label is not None:
             marks.append(Reading(label, sl[1].start, sl[0].start, _height(sl)))
     return marks
 
@@ -214,25 +217,32 @@ def _has_neighbour(glyph: tuple[slice, slice], slices: list[tuple[slice, slice]]
     (rotated axis titles), closer than NEIGHBOUR of its height: a word. A parenthesis (thin,
     taller than the letter), a full stop (small) and a frame or photograph (large) are no
     neighbours: "(a)" and "a." are panel letters."""
-    gh, gw = _height(glyph), _width(glyph)
+    return _neighboured(glyph, _bounds(slices))
+
+
+def _bounds(slices: list[tuple[slice, slice]]) -> np.ndarray:
+    """Components' boxes as rows of (y0, y1, x0, x1): tested against a glyph all at once."""
+    if not slices:
+        return np.zeros((0, 4), int)
+    return np.array([(s[0].start, s[0].stop, s[1].start, s[1].stop) for s in slices])
+
+
+def _neighboured(glyph: tuple[slice, slice], bounds: np.ndarray) -> bool:
+    """:func:`_has_neighbour` against components' ``_bounds``."""
+    gy0, gy1, gx0, gx1 = glyph[0].start, glyph[0].stop, glyph[1].start, glyph[1].stop
+    gh, gw = gy1 - gy0, gx1 - gx0
     near = NEIGHBOUR * gh
-    for sl in slices:
-        h, w = _height(sl), _width(sl)
-        if sl == glyph or not 0.5 * gh <= max(h, w) <= 2 * gh or (w < THIN * h and h >= 0.9 * gh):
-            continue
-        if _overlap(glyph[0], sl[0]) >= 0.5 * min(gh, h) and _gap(glyph[1], sl[1]) < near:
-            return True
-        if _overlap(glyph[1], sl[1]) >= 0.5 * min(gw, w) and _gap(glyph[0], sl[0]) < near:
-            return True
-    return False
-
-
-def _overlap(a: slice, b: slice) -> int:
-    return min(a.stop, b.stop) - max(a.start, b.start)
-
-
-def _gap(a: slice, b: slice) -> int:
-    return max(b.start - a.stop, a.start - b.stop)
+    y0, y1, x0, x1 = bounds.T
+    h, w = y1 - y0, x1 - x0
+    big = np.maximum(h, w)
+    same = (y0 == gy0) & (y1 == gy1) & (x0 == gx0) & (x1 == gx1)
+    bracket = (w < THIN * h) & (h >= 0.9 * gh)
+    letter = (0.5 * gh <= big) & (big <= 2 * gh) & ~bracket & ~same
+    across = np.minimum(y1, gy1) - np.maximum(y0, gy0) >= 0.5 * np.minimum(gh, h)
+    beside = np.maximum(x0 - gx1, gx0 - x1) < near
+    along = np.minimum(x1, gx1) - np.maximum(x0, gx0) >= 0.5 * np.minimum(gw, w)
+    stacked = np.maximum(y0 - gy1, gy0 - y1) < near
+    return bool(np.any(letter & ((across & beside) | (along & stacked))))
 
 
 def _normalised(mask: np.ndarray) -> np.ndarray:
@@ -275,8 +285,9 @@ def _read(masks: np.ndarray, labels: list[str], rivals: Sequence[str] = ()) -> s
     none does."""
     if not len(masks):
         return None
-    rivals = [r for r in rivals if r not in labels]
-    sims = np.stack([(masks @ _templates(s).T).max(axis=1) for s in [*labels, *rivals]])
+    symbols = (*labels, *(r for r in rivals if r not in labels))
+    templates, starts = _stacked(symbols)
+    sims = np.maximum.reduceat(masks @ templates.T, starts, axis=1).T  # symbol x glyph
     for col in sims.T:  # one glyph: its match with each label, then each rival
         top = np.argsort(col[: len(labels)])[::-1]
         best = col[top[0]]
@@ -284,3 +295,12 @@ def _read(masks: np.ndarray, labels: list[str], rivals: Sequence[str] = ()) -> s
         if best >= READ and best - second >= CLEAR and best >= col[len(labels) :].max(initial=-1):
             return labels[int(top[0])]
     return None
+
+
+@functools.lru_cache(maxsize=64)
+def _stacked(symbols: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """The templates of several symbols in one matrix, and where each symbol's rows start:
+    one matrix product matches a glyph against all of them."""
+    blocks = [_templates(s) for s in symbols]
+    starts = np.cumsum([0, *(len(b) for b in blocks[:-1])])
+    return np.concatenate(blocks), starts
