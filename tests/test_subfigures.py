@@ -605,6 +605,25 @@ def test_printed_letters_anchor_the_cuts_where_corners_read_too_few(index, famil
     assert labels == [p.label for p in fig.panels]
 
 
+def test_letters_alone_split_a_figure_whose_caption_names_no_panels():
+    """A row of three charts lettered A, B, C under a caption that names no panels: every
+    cell of the even grid reads its letter in order, so the letters give the count; the
+    panels carry the whole caption, unaligned."""
+    fig, decision, boxes, labels = _generated_split(225)
+    assert fig.family == "row" and not fig.caption_labels and len(fig.panels) == 3
+    assert decision.reason == "printed-letters"
+    assert_panels(boxes, [p.box for p in fig.panels], 0.7)
+    assert labels == [None] * 3
+
+
+def test_one_lettered_chart_under_a_caption_naming_no_panels_stays_whole():
+    fig = Image.new("RGB", (520, 380), "white")
+    fig.paste(chart(500, 360, 3), (10, 10))
+    ImageDraw.Draw(fig).text((14, 12), "A", fill="black", font=ImageFont.load_default(size=22))
+    result = split_figure({"key": "PMC1_F1", "caption": "Effects of treatment."}, jpeg_bytes(fig))
+    assert not result.decision.accepted and result.rows == []
+
+
 def test_an_even_grid_with_a_panel_letter_inside_a_cell_is_refused():
     """A column of four panels, the first a short table too small for a cell of the even
     4 x 1 grid: the 2 x 2 grid reads A and C in two corners, but B and D stand in line with

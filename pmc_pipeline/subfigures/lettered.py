@@ -17,6 +17,8 @@ charts), near the even position: panels of one grid differ a little in size.
 
 from __future__ import annotations
 
+import itertools
+import string
 from collections.abc import Sequence
 
 import numpy as np
@@ -37,6 +39,7 @@ CASE = 1.5  # a lowercase letter's height differs from another's at most this ma
 ANCHOR_PAD = 2  # work px: a cut before a printed panel letter goes this far before it
 ZONE = 0.25  # share of a cell's width from its left in which its printed letter is read
 _MAX_PANELS = 16
+ALPHABET = string.ascii_uppercase[:_MAX_PANELS]  # the letters an unnamed figure may print
 
 
 def lettered_grid(work: Work, gray: Image.Image, labels: list[str]) -> list[Box] | None:
@@ -56,6 +59,23 @@ def lettered_grid(work: Work, gray: Image.Image, labels: list[str]) -> list[Box]
     return found
 
 
+def unnamed_grid(work: Work, gray: Image.Image) -> list[Box] | None:
+    """For a caption that names no panels: the even grid whose every cell reads as the
+    letters A, B, C ... in order (figure px), as many as the figure prints from an "A" at its
+    top-left corner on; None unless every cell reads so. Letters alone are then the count."""
+    whole = to_figure(trim(work, (0, 0, *work.size)), work.scale, *gray.size)
+    first = reads_as(gray, whole, list(ALPHABET))
+    if first is None or first.label != "A":  # most figures: no letter, a quick no
+        return None
+    letters = _panel_letters(letter_marks(gray, list(ALPHABET), work.bg))
+    printed = {m.label for m in letters} | {"A"}
+    n = sum(1 for _ in itertools.takewhile(printed.__contains__, ALPHABET))
+    if n < 2:
+        return None
+    grids = _Grids(work, gray, list(ALPHABET[:n]))
+    return grids.best(anchored=False, every=True) or grids.best(anchored=True, every=True)
+
+
 class _Grids:
     """The even grids of one figure, read for its caption's labels."""
 
@@ -72,9 +92,10 @@ class _Grids:
             self._marks = letter_marks(self.gray, self.labels, self.work.bg)
         return self._marks
 
-    def best(self, anchored: bool) -> list[Box] | None:
+    def best(self, anchored: bool, every: bool = False) -> list[Box] | None:
         """The grid whose cells read as most labels, clearly; cuts just before the printed
-        panel letters and letters read where printed when ``anchored``."""
+        panel letters and letters read where printed when ``anchored``; every cell must
+        read as its own label, none as another's, when ``every``."""
         work, labels, n = self.work, self.labels, len(self.labels)
         letters = _panel_letters(self.marks()) if anchored else []
         anchors = _anchors(letters, work.scale)
@@ -95,14 +116,14 @@ class _Grids:
             for order, share in _orders(rows, cols):  # order[k]: the cell that carries labels[k]
                 right = [r for k, c in enumerate(order) if (r := read[c]) and r.label == labels[k]]
                 wrong = sum(r.label != labels[k] for k, c in enumerate(order) if (r := read[c]))
-                if len(right) < max(2, share * n) or len(right) < WRONG * wrong:
+                if len(right) < (n if every else max(2, share * n)) or len(right) < WRONG * wrong:
                     continue
                 placed = [boxes[c] for c in order]
                 stray = _stray(self.marks(), right, placed)
                 # anchored cuts follow the letters, so a grid that is wrong still reads right
                 # in many corners: there, a letter in another's cell or inside one refuses it
                 against = wrong + stray
-                clear = against == 0 if anchored else len(right) >= WRONG * against
+                clear = against == 0 if anchored or every else len(right) >= WRONG * against
                 if clear and (best is None or len(right) > best[0]):
                     best = (len(right), placed)
         return None if best is None else best[1]
