@@ -221,6 +221,31 @@ def test_one_picture_is_not_cut_inside_when_a_caption_asks_for_panels(index, fam
     assert decided(jpeg(fig.image.convert("RGB")), n) == []
 
 
+@pytest.mark.parametrize("index", [25, 43, 48])
+def test_a_table_is_not_cut_between_its_rows_when_a_caption_asks_for_panels(index):
+    """Generated tables (development set) that a caption naming two panels had cut between
+    two rows: both pieces are lines of text whose column gaps stand at the same places,
+    so they are rows of one table."""
+    from tests.fixtures.synthetic_figures import _single
+
+    fig = _single("dev", 0, index)
+    assert fig.family == "table_image"
+    assert decided(jpeg(fig.image.convert("RGB")), 2) == []
+
+
+def test_two_tables_of_their_own_columns_are_two_panels():
+    """Two different tables stacked under a caption naming (A) and (B): their columns do
+    not line up, so they stay two panels."""
+    from tests.fixtures.synthetic_figures import _single
+
+    tables = [_single("dev", 0, i).image.convert("RGB") for i in (25, 48)]
+    fig = Image.new("RGB", (max(t.width for t in tables), sum(t.height for t in tables) + 40))
+    fig.paste("white", (0, 0, *fig.size))
+    fig.paste(tables[0], (0, 0))
+    fig.paste(tables[1], (0, tables[0].height + 40))
+    assert len(decided(jpeg(fig), 2)) == 2
+
+
 def test_grey_image_modes_and_large_images_work():
     fig, truth = grid([chart(500, 400, k) for k in range(4)], 2, 20, "white")
     big = fig.resize((fig.width * 2, fig.height * 2))  # 2080 px: reduced before cutting

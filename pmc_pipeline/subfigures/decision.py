@@ -27,6 +27,7 @@ from .guided import Guided, guided_panels
 from .gutters import gutter_panels
 from .lettered import lettered_grid, unnamed_grid
 from .letters import printed_order
+from .roles import one_table
 from .work import DARK, Work, to_figure, working_copy
 
 # Reasons, one per figure.
@@ -37,7 +38,7 @@ CLEAN_GUTTERS = "clean-gutters"  # the caption names none; wide gutters part cle
 NO_CAPTION_LABELS = "no-caption-labels"  # the caption names no panels, the layout no clear ones
 LABEL_GAPS = "label-gaps"  # the caption's labels skip letters: its count is not trusted
 COUNT_MISMATCH = "count-mismatch"  # the caption names n; the pixels divide into no n panels
-NOT_PANELS = "not-panels"  # the n pieces include a legend, a label or a strip
+NOT_PANELS = "not-panels"  # the n pieces include a legend, a label or a strip, or rows of a table
 WEAK_LAYOUT = "weak-layout"  # n panels found, by cuts too weak or ambiguous to trust
 DETECTOR_MISMATCH = "detector-mismatch"  # a learned detector's count disagrees with the caption
 
@@ -100,7 +101,7 @@ def _layout_decision(work: Work, img: Image.Image, guided: Guided | None) -> Spl
         return SplitDecision([], False, COUNT_MISMATCH, 0.0)
     boxes = _figure(work, img, guided.boxes)
     strength = min(1.0, guided.weakest / (2 * STRONG_CUT))
-    if not guided.panels_ok:
+    if not guided.panels_ok or _cuts_a_table(work, guided.boxes):
         return SplitDecision(boxes, False, NOT_PANELS, 0.25 * strength)
     strong = guided.weakest >= STRONG_CUT and work.bg >= PAGE
     tiles = guided.seamed or work.bg < DARK  # photographs edge to edge, or on black
@@ -108,6 +109,16 @@ def _layout_decision(work: Work, img: Image.Image, guided: Guided | None) -> Spl
     if not strong and (guided.weakest < WEAK_CUT or not regular):
         return SplitDecision(boxes, False, WEAK_LAYOUT, 0.5 * strength)
     return SplitDecision(boxes, True, ACCEPTED, 0.5 + 0.5 * strength)
+
+
+def _cuts_a_table(work: Work, boxes: list[Box]) -> bool:
+    """Whether two of the pieces, one above the other, are rows of one table."""
+    return any(
+        one_table(work, upper, lower)
+        for upper in boxes
+        for lower in boxes
+        if lower[1] >= upper[3] - 1 and lower is not upper
+    )
 
 
 def _in_printed_order(

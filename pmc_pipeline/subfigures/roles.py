@@ -3,7 +3,7 @@
 Why: a legend, a row of tick labels, a title, a colour bar or a lone panel letter cut off by a
 gutter is not a panel: paired with a caption it teaches a model something false. A panel is
 large enough, not a thin strip, and has structure (an axis, a frame, a photograph, a drawing)
-that text alone has not.
+that text alone has not. Two pieces of one table, cut between its rows, are no panels either.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import numpy as np
 from scipy import ndimage
 
 from .boxes import Box
-from .work import Runs, Work, gutter_pieces, trim
+from .work import LINE_MAX, Runs, Work, background_lines, gutter_pieces, runs, trim
 
 _MIN_SIDE_FRAC = 0.08  # a panel spans at least this fraction of the figure's width and height
 _MIN_SIDE_PX = 24  # ... and at least this many work pixels on each side
@@ -25,6 +25,9 @@ _SPANNING = 0.9  # (a run across this much of a panel is never text; a shorter o
 _LABEL_ASPECT = 4.0  # row of bold rotated words: strips thinner than this cut by gutters),
 _BLOB_MIN = 20  # or a connected blob at least this big (figure px) both ways and
 _BLOB_MAX = 40  # this big one way: a drawing without long lines
+_TABLE_LINES = 3  # a piece of a table holds this many lines of text at least, ...
+_TABLE_GAPS = 2  # ... in columns parted by this many blank gaps at least, ...
+_ALIGNED = 0.8  # ... and this share of either piece's gaps fall within the other's
 
 
 def is_panel(work: Work, box: Box) -> bool:
@@ -116,3 +119,42 @@ def _has_blob(mask: np.ndarray, small: float, large: float) -> bool:
         if min(bh, bw) >= small and max(bh, bw) >= large:
             return True
     return False
+
+
+def one_table(work: Work, upper: Box, lower: Box) -> bool:
+    """Whether two pieces, one above the other, are rows of one table cut between them (a
+    caption naming panels that are not there): both are lines of text, and the blank gaps
+    between their text columns stand at the same places. Two tables of a compound seldom
+    share their columns; stacked charts share an axis, but are no lines of text."""
+    x0, x1 = max(upper[0], lower[0]), min(upper[2], lower[2])
+    if x1 - x0 < 0.8 * min(upper[2] - upper[0], lower[2] - lower[0]):
+        return False
+    above = _column_gaps(work, (x0, upper[1], x1, upper[3]))
+    below = _column_gaps(work, (x0, lower[1], x1, lower[3]))
+    if len(above) < _TABLE_GAPS or len(below) < _TABLE_GAPS:
+        return False
+    return _within(above, below) >= _ALIGNED and _within(below, above) >= _ALIGNED
+
+
+def _column_gaps(work: Work, box: Box) -> list[tuple[int, int]]:
+    """The blank gaps between the text columns of a block of text lines (work px along x,
+    interior, as wide as a line is high at least: wider than the space between words):
+    columns blank in all lines that hold text but a quarter at most (a header line merged
+    with the rule under it has no blank column), rule lines aside; [] unless the box is
+    lines of text (``_TABLE_LINES``, each a thin strip)."""
+    strips = gutter_pieces(work, box, 1)
+    lines = [s for s in strips if s[3] - s[1] > LINE_MAX]
+    if len(lines) < _TABLE_LINES or any(
+        (s[2] - s[0]) < _LABEL_ASPECT * (s[3] - s[1]) for s in strips
+    ):
+        return []
+    votes = np.sum([background_lines(work, s, 0) for s in lines], axis=0)
+    blank = votes >= len(lines) - len(lines) // 4  # a header merged with its rule aside
+    line = float(np.median([s[3] - s[1] for s in lines]))
+    return [(s, e) for s, e in runs(blank) if s > 0 and e < blank.size and e - s >= line]
+
+
+def _within(gaps: list[tuple[int, int]], others: list[tuple[int, int]]) -> float:
+    """The share of ``gaps`` whose middle falls inside one of ``others``."""
+    inside = sum(any(s <= (a + b) / 2 < e for s, e in others) for a, b in gaps)
+    return inside / len(gaps)
