@@ -552,6 +552,20 @@ def test_a_caption_without_labels_splits_only_at_wide_clean_gutters():
     assert all(r["image"] for r in result.rows)
 
 
+def test_titles_and_letters_beyond_a_gutter_join_their_panels():
+    """Two charts side by side, each under its own title beyond a wide gap, under a caption
+    naming no panels: a title is no panel and its gap no cut, so each joins its chart."""
+    fig = Image.new("RGB", (520, 260), "white")
+    draw = ImageDraw.Draw(fig)
+    for k in range(2):
+        x = 10 + k * 262
+        draw.text((x + 60, 8), f"Measure {k}", fill="black", font=ImageFont.load_default(size=16))
+        fig.paste(chart(240, 200, 7 + k), (x, 50))
+    result = split_figure({"key": "PMC1_F1", "caption": "Two charts."}, jpeg_bytes(fig))
+    assert result.decision.reason == "clean-gutters"
+    assert_panels(result.decision.boxes, [(10, 8, 250, 250), (272, 8, 512, 250)], 0.7)
+
+
 @pytest.mark.parametrize(
     "figure",
     [

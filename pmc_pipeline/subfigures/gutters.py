@@ -7,7 +7,8 @@ columns across each, then rows again; or columns first) at wide background gutte
 right across it and stand out from every gap within the pieces (a table's evenly spaced rows
 do not), the pieces side by side are of about one length, and every piece is a panel by
 the role rules (a legend, a table of text or a strip behind a wide gutter refuses the
-whole division: the figure stays whole). Such panels carry the whole caption, unaligned.
+whole division: the figure stays whole), except a title or a lone letter, which joins the
+panel it stands before. Such panels carry the whole caption, unaligned.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from .work import DARK, Work, background_lines, gutter_pieces, runs, trim
 
 WIDE = 12.0  # figure px: the least width of a gutter between panels the caption never named
 EVEN = 2.0  # pieces side by side differ in length by at most this ratio
+ANNOTATION = 32  # figure px: a title or a lone letter beyond a gutter is this long at most
 OUTSTANDING = 1.5  # a gutter between panels is this much wider than any gap within them
 _LEVELS = 3  # rows, columns across them, rows again (or columns first): grids, spanning
 
@@ -56,6 +58,9 @@ def _divide(work: Work, box: Box, axis: int, levels: int) -> list[Box] | None:
         return [box]
     if _widest_gap(work, box, axis) < OUTSTANDING * max(_widest_gap(work, p, axis) for p in pieces):
         return None  # gaps like the ones within the pieces: rows of a table, lines of text
+    pieces = _annotations_joined(work, pieces, axis)
+    if len(pieces) == 1:
+        return _divide(work, pieces[0], 1 - axis, levels - 1)
     lengths = [(p[3] - p[1]) if axis == 1 else (p[2] - p[0]) for p in pieces]
     if max(lengths) > EVEN * max(1, min(lengths)):
         return None
@@ -66,3 +71,29 @@ def _divide(work: Work, box: Box, axis: int, levels: int) -> list[Box] | None:
             return None
         out += leaves
     return out
+
+
+def _annotations_joined(work: Work, pieces: list[Box], axis: int) -> list[Box]:
+    """Pieces with each strip that annotates a panel (a title, a lone panel letter, a row
+    of labels: no panel, two lines of text at most, and less than half as long as its
+    neighbour) joined to the piece it stands before (after, for the last): a title's gutter
+    is no cut between panels. A small table is longer: a panel of its own."""
+    out = list(pieces)
+    k = 0
+    while len(out) > 1 and k < len(out):
+        j = k + 1 if k + 1 < len(out) else k - 1
+        length = _length(out[k], axis)
+        short = length * work.scale <= ANNOTATION and length * 2 < _length(out[j], axis)
+        if short and not is_panel(work, out[k]):
+            a, b = out[k], out[j]
+            joined = (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+            out[min(k, j)] = joined
+            del out[max(k, j)]
+            k = 0
+            continue
+        k += 1
+    return out
+
+
+def _length(box: Box, axis: int) -> int:
+    return (box[3] - box[1]) if axis == 1 else (box[2] - box[0])
