@@ -74,25 +74,37 @@ def _divide(work: Work, box: Box, axis: int, levels: int) -> list[Box] | None:
 
 
 def _annotations_joined(work: Work, pieces: list[Box], axis: int) -> list[Box]:
-    """Pieces with each strip that annotates a panel (a title, a lone panel letter, a row
-    of labels: no panel, two lines of text at most, and less than half as long as its
-    neighbour) joined to the piece it stands before (after, for the last): a title's gutter
-    is no cut between panels. A small table is longer: a panel of its own."""
+    """Pieces with each strip that annotates a panel (a title, a lone panel letter, an axis
+    title: no panel, two lines of text at most, and less than half as long as the piece it
+    joins) joined to the nearer piece beside it (the one after, on a tie): a title stands
+    closer to its own panel than to the one before, and its gutter is no cut between
+    panels. A small table is longer: a panel of its own."""
     out = list(pieces)
     k = 0
     while len(out) > 1 and k < len(out):
-        j = k + 1 if k + 1 < len(out) else k - 1
+        j = _nearer(out, k, axis)
         length = _length(out[k], axis)
         short = length * work.scale <= ANNOTATION and length * 2 < _length(out[j], axis)
         if short and not is_panel(work, out[k]):
             a, b = out[k], out[j]
-            joined = (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
-            out[min(k, j)] = joined
+            out[min(k, j)] = (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
             del out[max(k, j)]
             k = 0
             continue
         k += 1
     return out
+
+
+def _nearer(pieces: list[Box], k: int, axis: int) -> int:
+    """The index of the piece beside piece k (along ``axis``) across the narrower gap."""
+    lo, hi = (1, 3) if axis == 1 else (0, 2)
+    if (
+        k == 0
+        or k + 1 < len(pieces)
+        and (pieces[k + 1][lo] - pieces[k][hi] <= pieces[k][lo] - pieces[k - 1][hi])
+    ):
+        return k + 1
+    return k - 1
 
 
 def _length(box: Box, axis: int) -> int:
