@@ -48,7 +48,7 @@ def lettered_grid(work: Work, gray: Image.Image, labels: list[str]) -> list[Box]
 
     Read twice: first each cell's corner, with cuts at gutters and frame lines; then, when
     no grid reads so, with the panel letters printed on the page as anchors for the cuts and
-    read where they stand (``_anchored``)."""
+    read where they stand."""
     n = len(labels)
     if not 2 <= n <= _MAX_PANELS or not single_letters(labels):
         return None
