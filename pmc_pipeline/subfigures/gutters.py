@@ -8,7 +8,7 @@ right across it and stand out from every gap within the pieces (a table's evenly
 do not), the pieces side by side are of about one length, and every piece is a panel by
 the role rules (a legend, a table of text or a strip behind a wide gutter refuses the
 whole division: the figure stays whole), except a title or a lone letter, which joins the
-panel it stands before. Such panels carry the whole caption, unaligned.
+nearer panel beside it. Such panels carry the whole caption, unaligned.
 """
 
 from __future__ import annotations
