@@ -27,7 +27,7 @@ from .guided import Guided, guided_panels
 from .gutters import gutter_panels
 from .lettered import lettered_grid, unnamed_grid
 from .letters import printed_order
-from .roles import one_table
+from .roles import one_blot, one_table
 from .work import DARK, Work, to_figure, working_copy
 
 # Reasons, one per figure.
@@ -38,7 +38,8 @@ CLEAN_GUTTERS = "clean-gutters"  # the caption names none; wide gutters part cle
 NO_CAPTION_LABELS = "no-caption-labels"  # the caption names no panels, the layout no clear ones
 LABEL_GAPS = "label-gaps"  # the caption's labels skip letters: its count is not trusted
 COUNT_MISMATCH = "count-mismatch"  # the caption names n; the pixels divide into no n panels
-NOT_PANELS = "not-panels"  # the n pieces include a legend, a label or a strip, or rows of a table
+NOT_PANELS = "not-panels"  # the n pieces include a legend, a label or a strip, or cut a table
+# between its rows or a blot between its strips
 WEAK_LAYOUT = "weak-layout"  # n panels found, by cuts too weak or ambiguous to trust
 DETECTOR_MISMATCH = "detector-mismatch"  # a learned detector's count disagrees with the caption
 
@@ -101,7 +102,7 @@ def _layout_decision(work: Work, img: Image.Image, guided: Guided | None) -> Spl
         return SplitDecision([], False, COUNT_MISMATCH, 0.0)
     boxes = _figure(work, img, guided.boxes)
     strength = min(1.0, guided.weakest / (2 * STRONG_CUT))
-    if not guided.panels_ok or _cuts_a_table(work, guided.boxes):
+    if not guided.panels_ok or _cuts_one(work, guided.boxes):
         return SplitDecision(boxes, False, NOT_PANELS, 0.25 * strength)
     strong = guided.weakest >= STRONG_CUT and work.bg >= PAGE
     tiles = guided.seamed or work.bg < DARK  # photographs edge to edge, or on black
@@ -111,10 +112,11 @@ def _layout_decision(work: Work, img: Image.Image, guided: Guided | None) -> Spl
     return SplitDecision(boxes, True, ACCEPTED, 0.5 + 0.5 * strength)
 
 
-def _cuts_a_table(work: Work, boxes: list[Box]) -> bool:
-    """Whether two of the pieces, one above the other, are rows of one table."""
+def _cuts_one(work: Work, boxes: list[Box]) -> bool:
+    """Whether two of the pieces, one above the other, are rows of one table or strips of
+    one blot."""
     return any(
-        one_table(work, upper, lower)
+        one_table(work, upper, lower) or one_blot(work, upper, lower)
         for upper in boxes
         for lower in boxes
         if lower[1] >= upper[3] - 1 and lower is not upper

@@ -3,7 +3,9 @@
 Why: a legend, a row of tick labels, a title, a colour bar or a lone panel letter cut off by a
 gutter is not a panel: paired with a caption it teaches a model something false. A panel is
 large enough, not a thin strip, and has structure (an axis, a frame, a photograph, a drawing)
-that text alone has not. Two pieces of one table, cut between its rows, are no panels either.
+that text alone has not (a western blot's strips are filled bands, which no line of text is).
+Two pieces of one table cut between its rows, or of one blot cut between its strips, are no
+panels either.
 """
 
 from __future__ import annotations
@@ -25,6 +27,11 @@ _SPANNING = 0.9  # (a run across this much of a panel is never text; a shorter o
 _LABEL_ASPECT = 4.0  # row of bold rotated words: strips thinner than this cut by gutters),
 _BLOB_MIN = 20  # or a connected blob at least this big (figure px) both ways and
 _BLOB_MAX = 40  # this big one way: a drawing without long lines
+_BAND = 8  # figure px: long runs on this many lines in a row are a filled band (a blot strip),
+# which no line of text is: stacked blot strips are no block of labels
+_STRIP_ASPECT = 3.0  # a blot strip is at least this many times longer than deep
+_SAME_SPAN = 0.03  # strips of one blot start and end within this share of their length,
+_SAME_DEPTH = 1.5  # and are about one depth (within this ratio)
 _TABLE_LINES = 3  # a piece of a table holds this many lines of text at least, ...
 _TABLE_GAPS = 2  # ... in columns parted by this many blank gaps at least, ...
 _ALIGNED = 0.8  # ... and this share of either piece's gaps fall within the other's
@@ -104,8 +111,87 @@ def _has_structure(work: Work, box: Box) -> bool:
     if runs.has(_SPANNING * w, axis=1) or runs.has(_SPANNING * h, axis=0):
         return True  # photos, frames, axes across the whole panel
     if runs.has(need_w, axis=1) or runs.has(need_h, axis=0):
+        deep = _BAND / work.scale
+        if _band_depth(runs.mask, need_w, 1) >= deep or _band_depth(runs.mask, need_h, 0) >= deep:
+            return True
         return not _is_label_block(work, box)
     return _has_blob(runs.mask, _BLOB_MIN / work.scale, _BLOB_MAX / work.scale)
+
+
+def _band_depth(mask: np.ndarray, length: float, axis: int) -> int:
+    """The most consecutive rows (axis=1) or columns (axis=0) that each hold a run of True
+    at least ``length`` long."""
+    long, _, _ = _long_runs(mask if axis == 1 else mask.T, length)
+    return max((e - s for s, e in runs(long)), default=0)
+
+
+def _long_runs(lines: np.ndarray, length: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row of a 2-D mask: whether it holds a run of True at least ``length`` long, and
+    where its first such run starts and its last ends (0 where none)."""
+    h, w = lines.shape
+    long, first, last = np.zeros(h, bool), np.zeros(h, np.int64), np.zeros(h, np.int64)
+    candidates = np.flatnonzero(lines.view(np.uint8).sum(axis=1, dtype=np.int32) >= length)
+    if not candidates.size:
+        return long, first, last
+    picked = np.zeros((candidates.size, w + 2), dtype=bool)
+    picked[:, 1:-1] = lines[candidates]
+    row, col = np.divmod(np.flatnonzero(np.diff(picked.view(np.int8), axis=1)), w + 1)
+    keep = col[1::2] - col[0::2] >= length
+    rows, starts, ends = candidates[row[0::2][keep]], col[0::2][keep], col[1::2][keep]
+    long[rows] = True
+    first[rows[::-1]] = starts[::-1]  # the first assignment to a row wins when reversed
+    last[rows] = ends
+    return long, first, last
+
+
+def one_blot(work: Work, upper: Box, lower: Box) -> bool:
+    """Whether two pieces, one above the other, are strips of one blot cut between them:
+    the bands nearest the cut on either side are blot strips (``_strip_band``) of about
+    one depth that span the same columns, closer than a strip is deep. Stacked photographs
+    and heatmaps are no strips (as deep as long, or dense beyond their bands); two blots
+    that share their lanes stay whole: the safe side."""
+    above, below = _strip_band(work, upper, last=True), _strip_band(work, lower, last=False)
+    if above is None or below is None:
+        return False
+    (a0, a1, top_a, bottom_a), (b0, b1, top_b, bottom_b) = above, below
+    depths = (bottom_a - top_a, bottom_b - top_b)
+    tolerance = max(2.0, _SAME_SPAN * (a1 - a0))
+    return (
+        abs(a0 - b0) <= tolerance
+        and abs(a1 - b1) <= tolerance
+        and max(depths) <= _SAME_DEPTH * min(depths)
+        and top_b - bottom_a <= max(depths)
+    )
+
+
+def _strip_band(work: Work, box: Box, last: bool) -> tuple[int, int, int, int] | None:
+    """The last (or first) band of a piece if it is a blot strip, as (x0, x1, y0, y1) in work
+    px: long runs of content on many lines in a row (``_BAND``), several times longer than
+    deep, with a sparse line (a gap, a line of text) or the piece's edge beyond it."""
+    x0, y0, x1, y1 = box
+    mask = _speckle_filled(work.content((0, 0, *work.size))[y0:y1, x0:x1])
+    long, first, end = _long_runs(mask, 0.5 * (x1 - x0))
+    bands = [(s, e) for s, e in runs(long) if e - s >= _BAND / work.scale]
+    if not bands:
+        return None
+    s, e = bands[-1] if last else bands[0]
+    left, right = int(np.median(first[s:e])), int(np.median(end[s:e]))
+    beyond = s - 1 if last else e  # the line on the far side from the cut
+    if right - left < _STRIP_ASPECT * (e - s):
+        return None
+    if 0 <= beyond < mask.shape[0] and mask[beyond, left:right].mean() >= 0.5:
+        return None
+    return x0 + left, x0 + right, y0 + s, y0 + e
+
+
+def _speckle_filled(mask: np.ndarray) -> np.ndarray:
+    """Content with holes of one or two pixels along its rows filled: a faint blot strip's
+    noise (pixels as light as the ground) breaks no run; gaps between words stay."""
+    filled = mask.copy()
+    filled[:, 1:-1] |= mask[:, :-2] & mask[:, 2:]
+    filled[:, 1:-2] |= mask[:, :-3] & mask[:, 3:]
+    filled[:, 2:-1] |= mask[:, :-3] & mask[:, 3:]
+    return filled
 
 
 def _has_blob(mask: np.ndarray, small: float, large: float) -> bool:
