@@ -9,7 +9,7 @@ import random
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageChops, ImageDraw, ImageFont
 
 from pmc_pipeline.images import (
     ImageUnreadableError,
@@ -615,15 +615,40 @@ def test_titles_and_letters_beyond_a_gutter_join_their_panels():
     [
         lambda: grid([photo(200, 180, 1, 60), photo(200, 180, 2, 90)], 2, 6, "white")[0],
         lambda: grid([photo(200, 180, 1, 10), photo(200, 180, 2, 120)], 2, 24, "black")[0],
-        lambda: grid([chart(220, 170, 3), chart(220, 80, 4)], 1, 24, "white")[0],  # uneven
+        lambda: grid([chart(220, 260, 3), chart(220, 72, 4)], 1, 24, "white")[0],  # uneven
         lambda: generated_table(),
+        lambda: three_charts_two_close(),
     ],
-    ids=["narrow-gutter", "dark-figure", "uneven-pieces", "table-rows"],
+    ids=["narrow-gutter", "dark-figure", "uneven-pieces", "table-rows", "two-charts-close"],
 )
 def test_a_caption_without_labels_keeps_a_compound_whole_without_clean_gutters(figure):
+    """No count from the caption, and the wide gutters are no full account of the panels:
+    too narrow, on black, pieces of very uneven length, rows of a table, or (as in a real
+    eLife figure) a piece that parts again at a narrower gutter into two charts."""
     result = split_figure({"key": "PMC1_F1", "caption": "Two panels."}, jpeg_bytes(figure()))
     assert not result.decision.accepted and result.decision.reason == "no-caption-labels"
     assert result.rows == []
+
+
+def three_charts_two_close() -> Image.Image:
+    """A row of three charts: the first two 6 px apart, the third beyond a 30 px gutter."""
+    fig = Image.new("RGB", (640, 190), "white")
+    for k, x in enumerate((10, 197, 408)):  # a chart's content starts 30 px in, ends at 211
+        tile = Image.new("RGB", fig.size, "white")
+        tile.paste(chart(220, 170, 30 + k), (x, 10))
+        fig = ImageChops.darker(fig, tile)  # the white margins overlap, the charts do not
+    return fig
+
+
+def test_a_spanning_layout_splits_at_clean_gutters_without_caption_labels():
+    """A wide chart beside two stacked ones, over a row of three, under a caption naming no
+    panels: pieces side by side differ in length up to 3x (a spanning panel beside a
+    stack), and no piece parts again into two panels, so all six are found."""
+    fig, decision, boxes, labels = _generated_split(13, blots=True)
+    assert fig.family == "spanning" and not fig.caption_labels and len(fig.panels) == 6
+    assert decision.reason == "clean-gutters"
+    assert_panels(boxes, [p.box for p in fig.panels], 0.7)
+    assert labels == [None] * 6
 
 
 def test_a_spanning_layout_needs_a_third_level_of_cuts():

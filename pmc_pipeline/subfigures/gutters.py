@@ -5,22 +5,28 @@ of ..."), and keeping all of those whole loses their panels. Without a count fro
 caption, the pixels alone must be overwhelming evidence: the figure divides (rows, then
 columns across each, then rows again; or columns first) at wide background gutters that run
 right across it and stand out from every gap within the pieces (a table's evenly spaced rows
-do not), the pieces side by side are of about one length, and every piece is a panel by
-the role rules (a legend, a table of text or a strip behind a wide gutter refuses the
-whole division: the figure stays whole), except a title or a lone letter, which joins the
-nearer panel beside it. Such panels carry the whole caption, unaligned.
+do not), the pieces side by side are of comparable length (a spanning panel beside a
+stack is up to 3x longer than each of the stack's), and every piece is a panel by the role
+rules (a legend, a table of text or a strip behind a wide gutter refuses the whole
+division: the figure stays whole), except a title or a lone letter, which joins the
+nearer panel beside it. No piece may part again at a narrower gutter into two big panels:
+then the wide gutters miss a cut, and a piece of two charts is no panel. Such panels carry
+the whole caption, unaligned.
 """
 
 from __future__ import annotations
 
-from .boxes import Box
-from .roles import is_panel
+from .boxes import Box, area
+from .roles import is_panel, one_blot, one_table
 from .work import DARK, Work, background_lines, gutter_pieces, runs, trim
 
 WIDE = 12.0  # figure px: the least width of a gutter between panels the caption never named
-EVEN = 2.0  # pieces side by side differ in length by at most this ratio
+EVEN = 3.0  # pieces side by side differ in length by at most this ratio (2x refused the
+# spanning layouts, whose wide panel stands beside a stack of two)
 ANNOTATION = 32  # figure px: a title or a lone letter beyond a gutter is this long at most
 OUTSTANDING = 1.5  # a gutter between panels is this much wider than any gap within them
+_HELD = 0.3  # a piece holds panels when two parts this much of its area are panels (a
+# framed legend or a colour bar beside its chart is smaller)
 _LEVELS = 3  # rows, columns across them, rows again (or columns first): grids, spanning
 
 
@@ -35,9 +41,29 @@ def gutter_panels(work: Work) -> list[Box] | None:
     for axis in (1, 0):
         boxes = _divide(work, whole, axis, _LEVELS)
         more = boxes is not None and len(boxes) > max(1, len(best or ()))
-        if more and all(is_panel(work, b) for b in boxes):
+        if more and all(is_panel(work, b) and not _holds_panels(work, b) for b in boxes):
             best = boxes
     return best
+
+
+def _holds_panels(work: Work, box: Box) -> bool:
+    """Whether a piece parts at a narrower gutter into two big panels (each ``_HELD`` of its
+    area at least; not rows of one table or strips of one blot): then the wide gutters are
+    no full account of the panels, and a piece of two panels is no panel either."""
+    for axis in (1, 0):
+        big = [
+            trim(work, p) for p in gutter_pieces(work, box, axis) if area(p) >= _HELD * area(box)
+        ]
+        panels = [p for p in big if is_panel(work, p)]
+        if len(panels) >= 2 and not (
+            axis == 1
+            and any(
+                one_table(work, a, b) or one_blot(work, a, b)
+                for a, b in zip(panels, panels[1:], strict=False)
+            )
+        ):
+            return True
+    return False
 
 
 def _widest_gap(work: Work, box: Box, axis: int) -> int:
