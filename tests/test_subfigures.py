@@ -618,8 +618,16 @@ def test_titles_and_letters_beyond_a_gutter_join_their_panels():
         lambda: grid([chart(220, 260, 3), chart(220, 72, 4)], 1, 24, "white")[0],  # uneven
         lambda: generated_table(),
         lambda: three_charts_two_close(),
+        lambda: heatmap_over_charts(),
     ],
-    ids=["narrow-gutter", "dark-figure", "uneven-pieces", "table-rows", "two-charts-close"],
+    ids=[
+        "narrow-gutter",
+        "dark-figure",
+        "uneven-pieces",
+        "table-rows",
+        "two-charts-close",
+        "heatmap-beside-its-colour-bar",
+    ],
 )
 def test_a_caption_without_labels_keeps_a_compound_whole_without_clean_gutters(figure):
     """No count from the caption, and the wide gutters are no full account of the panels:
@@ -628,6 +636,18 @@ def test_a_caption_without_labels_keeps_a_compound_whole_without_clean_gutters(f
     result = split_figure({"key": "PMC1_F1", "caption": "Two panels."}, jpeg_bytes(figure()))
     assert not result.decision.accepted and result.decision.reason == "no-caption-labels"
     assert result.rows == []
+
+
+def heatmap_over_charts() -> Image.Image:
+    """A generated column (development seed 1) of a heatmap beside its colour bar, a box
+    plot, a bar chart and a table, its caption naming no panels: the colour bar stands
+    behind a wide gutter, a short piece beside its long heatmap, and is no stack."""
+    from tests.fixtures.synthetic_figures import _compound
+
+    fig = _compound("dev", 1, 360)
+    assert fig.family == "column" and not fig.caption_labels
+    assert fig.panels[0].kind == "heatmap_colorbar"
+    return fig.image.convert("RGB")
 
 
 def three_charts_two_close() -> Image.Image:

@@ -5,13 +5,13 @@ of ..."), and keeping all of those whole loses their panels. Without a count fro
 caption, the pixels alone must be overwhelming evidence: the figure divides (rows, then
 columns across each, then rows again; or columns first) at wide background gutters that run
 right across it and stand out from every gap within the pieces (a table's evenly spaced rows
-do not), the pieces side by side are of comparable length (a spanning panel beside a
-stack is up to 3x longer than each of the stack's), and every piece is a panel by the role
-rules (a legend, a table of text or a strip behind a wide gutter refuses the whole
-division: the figure stays whole), except a title or a lone letter, which joins the
-nearer panel beside it. No piece may part again at a narrower gutter into two big panels:
-then the wide gutters miss a cut, and a piece of two charts is no panel. Such panels carry
-the whole caption, unaligned.
+do not), the pieces side by side are of comparable length (a spanning panel beside a stack
+of panels is up to 3x longer than each of the stack's; a colour bar beside its chart is no
+stack), and every piece is a panel by the role rules (a legend, a table of text or a strip
+behind a wide gutter refuses the whole division: the figure stays whole), except a title or
+a lone letter, which joins the nearer panel beside it. No piece may part again at a
+narrower gutter into two big panels: then the wide gutters miss a cut, and a piece of two
+charts is no panel. Such panels carry the whole caption, unaligned.
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ from .roles import is_panel, one_blot, one_table
 from .work import DARK, Work, background_lines, gutter_pieces, runs, trim
 
 WIDE = 12.0  # figure px: the least width of a gutter between panels the caption never named
-EVEN = 3.0  # pieces side by side differ in length by at most this ratio (2x refused the
-# spanning layouts, whose wide panel stands beside a stack of two)
+EVEN_ONE = 2.0  # pieces side by side differ in length by at most this ratio, or up to
+EVEN = 3.0  # this one where the shorter piece is a stack of panels (a spanning panel beside
+# it): a colour bar or a legend beside its chart is one short piece
 ANNOTATION = 32  # figure px: a title or a lone letter beyond a gutter is this long at most
 OUTSTANDING = 1.5  # a gutter between panels is this much wider than any gap within them
 _HELD = 0.3  # a piece holds panels when two parts this much of its area are panels (a
@@ -91,10 +92,10 @@ def _divide(work: Work, box: Box, axis: int, levels: int) -> list[Box] | None:
     if max(lengths) > EVEN * max(1, min(lengths)):
         return None
     out: list[Box] = []
-    for piece in pieces:
+    for piece, length in zip(pieces, lengths, strict=True):
         leaves = _divide(work, piece, 1 - axis, levels - 1)
-        if leaves is None:
-            return None
+        if leaves is None or (max(lengths) > EVEN_ONE * length and len(leaves) < 2):
+            return None  # a short piece beside a long one is a stack, not a colour bar
         out += leaves
     return out
 
