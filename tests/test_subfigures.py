@@ -613,11 +613,11 @@ def test_titles_and_letters_beyond_a_gutter_join_their_panels():
 @pytest.mark.parametrize(
     "figure",
     [
-        lambda: grid([photo(200, 180, 1, 60), photo(200, 180, 2, 90)], 2, 6, "white")[0],
+        lambda: charts_in_a_row((10, 197)),
         lambda: grid([photo(200, 180, 1, 10), photo(200, 180, 2, 120)], 2, 24, "black")[0],
         lambda: grid([chart(220, 260, 3), chart(220, 72, 4)], 1, 24, "white")[0],  # uneven
         lambda: generated_table(),
-        lambda: three_charts_two_close(),
+        lambda: charts_in_a_row((10, 197, 408)),
         lambda: heatmap_over_charts(),
     ],
     ids=[
@@ -638,6 +638,44 @@ def test_a_caption_without_labels_keeps_a_compound_whole_without_clean_gutters(f
     assert result.rows == []
 
 
+def photo_tiles(cols: int, rows: int, line: int, base: int = 40) -> tuple[Image.Image, list]:
+    """Dark photographs edge to edge in a grid, parted by light lines ``line`` px wide."""
+    w, h = 160, 140
+    fig = Image.new("RGB", (cols * w + (cols - 1) * line, rows * h + (rows - 1) * line), "white")
+    truth = []
+    for k in range(rows * cols):
+        x, y = (k % cols) * (w + line), (k // cols) * (h + line)
+        fig.paste(photo(w, h, 40 + k, base), (x, y))
+        truth.append((x, y, x + w, y + h))
+    return fig, truth
+
+
+@pytest.mark.parametrize(("cols", "rows", "line"), [(3, 1, 2), (3, 3, 3), (2, 2, 6)])
+def test_photographs_parted_by_thin_light_lines_are_tiles_without_caption_labels(cols, rows, line):
+    """An even grid of photographs parted by thin white lines, under a caption naming no
+    panels: a straight light line right across the figure with photograph pressed against
+    both sides is no part of one photograph, so the tiles are panels (whole caption)."""
+    fig, truth = photo_tiles(cols, rows, line)
+    result = split_figure({"key": "PMC1_F1", "caption": "Channels."}, jpeg_bytes(fig))
+    assert result.decision.reason == "photo-tiles"
+    assert_panels(result.decision.boxes, truth)
+    assert {(r["label"], r["subcaption"]) for r in result.rows} == {(None, "Channels.")}
+
+
+def test_photo_tiles_need_even_tiles_of_photographs_only():
+    """Tiles of uneven width, a pale photograph (too light to tell from the lines), or a
+    light stripe half across a tile (another grid the lines missed): kept whole."""
+    uneven = Image.new("RGB", (362, 140), "white")
+    uneven.paste(photo(120, 140, 1, 40), (0, 0))
+    uneven.paste(photo(240, 140, 2, 40), (122, 0))
+    pale, _ = photo_tiles(3, 1, 2, base=150)
+    striped, _ = photo_tiles(2, 1, 3)
+    ImageDraw.Draw(striped).rectangle((60, 0, 64, 90), fill="white")
+    for fig in (uneven, pale, striped):
+        result = split_figure({"key": "PMC1_F1", "caption": "Channels."}, jpeg_bytes(fig))
+        assert result.decision.reason == "no-caption-labels"
+
+
 def heatmap_over_charts() -> Image.Image:
     """A generated column (development seed 1) of a heatmap beside its colour bar, a box
     plot, a bar chart and a table, its caption naming no panels: the colour bar stands
@@ -650,10 +688,11 @@ def heatmap_over_charts() -> Image.Image:
     return fig.image.convert("RGB")
 
 
-def three_charts_two_close() -> Image.Image:
-    """A row of three charts: the first two 6 px apart, the third beyond a 30 px gutter."""
-    fig = Image.new("RGB", (640, 190), "white")
-    for k, x in enumerate((10, 197, 408)):  # a chart's content starts 30 px in, ends at 211
+def charts_in_a_row(xs: tuple[int, ...]) -> Image.Image:
+    """Charts in a row, pasted at ``xs``: a chart's content starts 30 px in and ends at 211,
+    so (10, 197) leaves 6 px between two, and (10, 197, 408) a 30 px gutter before a third."""
+    fig = Image.new("RGB", (xs[-1] + 232, 190), "white")
+    for k, x in enumerate(xs):
         tile = Image.new("RGB", fig.size, "white")
         tile.paste(chart(220, 170, 30 + k), (x, 10))
         fig = ImageChops.darker(fig, tile)  # the white margins overlap, the charts do not

@@ -6,8 +6,9 @@ right pair. So a figure is split only when independent evidence agrees: the capt
 panels, and the pixels divide into n regions that can each be a panel, by clean cuts. A
 caption that names no panels keeps the figure whole (as Open-PMC does) unless the pixels
 alone are overwhelming evidence (``gutters``: wide full-length gutters between even pieces
-that are each a panel; or ``lettered``: every cell of an even grid printed with the letters
-A, B, C ... in order); such panels carry the whole caption, unaligned.
+that are each a panel; ``tiles``: thin light lines right across an even grid of
+photographs; or ``lettered``: every cell of an even grid printed with the letters A, B,
+C ... in order); such panels carry the whole caption, unaligned.
 Every figure gets a decision with a reason and a confidence; rejected candidates are kept
 for inspection, never for training.
 """
@@ -28,6 +29,7 @@ from .gutters import gutter_panels
 from .lettered import lettered_grid, unnamed_grid
 from .letters import printed_order
 from .roles import one_blot, one_table
+from .tiles import tile_panels
 from .work import DARK, Work, to_figure, working_copy
 
 # Reasons, one per figure.
@@ -35,6 +37,8 @@ ACCEPTED = "accepted"  # the caption names n panels; clean cuts give n panels
 PRINTED_LETTERS = "printed-letters"  # the printed letters mark an even grid of the caption's n
 # panels (or, for a caption naming none, of as many as the figure letters, every one read)
 CLEAN_GUTTERS = "clean-gutters"  # the caption names none; wide gutters part clear panels
+PHOTO_TILES = "photo-tiles"  # the caption names none; thin light lines part an even grid of
+# photographs
 NO_CAPTION_LABELS = "no-caption-labels"  # the caption names no panels, the layout no clear ones
 LABEL_GAPS = "label-gaps"  # the caption's labels skip letters: its count is not trusted
 COUNT_MISMATCH = "count-mismatch"  # the caption names n; the pixels divide into no n panels
@@ -135,11 +139,15 @@ def _in_printed_order(
 
 
 def _gutters_decision(img: Image.Image) -> SplitDecision:
-    """A figure whose caption names no panels: split only at wide, clean gutters, or where
-    the figure letters every cell of an even grid itself."""
+    """A figure whose caption names no panels: split only at wide, clean gutters, at thin
+    light lines between photographs in an even grid, or where the figure letters every cell
+    of an even grid itself."""
     work = working_copy(img)
     boxes = gutter_panels(work)
     if boxes is None:
+        tiles = tile_panels(img)
+        if tiles is not None:
+            return SplitDecision(tiles, True, PHOTO_TILES, GUTTERS_CONFIDENCE)
         lettered = unnamed_grid(work, img)
         if lettered is None:
             return NOT_NAMED
