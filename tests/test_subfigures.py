@@ -393,6 +393,17 @@ def test_small_helpers_match_numpy():
         ("Effect of X. (i) Control. (ii) Treated. (iii) Washed.", ["I", "II", "III"]),
         ("Effect of X. (A) Overview. (B1) Control. (B2) Treated.", ["A", "B1", "B2"]),
         ("Staining of normal (A), benign (B) and malignant (C) tissue.", ["A", "B", "C"]),
+        ("Cells. (A) Control. (B) Treated. (D) Washed.", ["A", "B", "D"]),  # a gap: refused later
+        # a unit past a gap, inside a sentence, is no label (generated captions: "(g)" had
+        # made A-E and G, whose gap refused the whole figure)
+        (
+            "Mice. (a) Scan. (b) Counts. (c) Scores. (d) Stain. (e) Body weight (g) at day 7.",
+            ["A", "B", "C", "D", "E"],
+        ),
+        (
+            "Mice. a, Body weight (g) per group. b, Volume. c-d, Scores. e, Colonies.",
+            ["A", "B", "C", "D", "E"],
+        ),
     ],
 )
 def test_caption_label_forms(caption, labels):

@@ -79,7 +79,7 @@ def split_caption(caption: str, markup_labels: list[str] | None = None) -> Capti
     if markup_labels:
         markers = _markup_markers(text, markup_labels)
     else:
-        markers = _accept_sequence(_find_markers(text))
+        markers = _accept_sequence(text, _find_markers(text))
     groups = _group_markers(text, markers)
     if len({label for g in groups for label in g.labels}) < 2:
         return CaptionSplit(caption=text, preamble=text, items=[])
@@ -185,20 +185,25 @@ def _drop_overlaps(markers: list[_Marker]) -> list[_Marker]:
     return out
 
 
-def _accept_sequence(markers: list[_Marker]) -> list[_Marker]:
+def _accept_sequence(text: str, markers: list[_Marker]) -> list[_Marker]:
     """Keep labels that form a sequence from A (or i), so stray letters do not count.
 
     A letter is kept when every letter before it, from A, is present except isolated gaps of
-    one; roman numerals count only when "ii" appears; positions when two different ones do.
+    one, and a letter past a gap only where it opens a sentence (a unit such as "body weight
+    (g) in mice" stands inside one); roman numerals count only when "ii" appears; positions
+    when two different ones do.
     """
     atoms = {label for m in markers for label in m.labels}
     roman = "II" in atoms and "H" not in atoms
     letters = {a[0] for a in atoms if a[0].isalpha() and not _is_position(a)}
     if roman:
         letters -= {"I", "V", "X"}
+    opening = {label[0] for m in markers if _at_sentence_start(text, m.start) for label in m.labels}
     kept_letters, gap = set(), 0
     for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ":
         if c in letters:
+            if gap and c not in opening:
+                break  # past a gap, inside a sentence: a unit ("body weight (g) in"), no label
             kept_letters.add(c)
             gap = 0
         else:
