@@ -150,7 +150,14 @@ def one_blot(work: Work, upper: Box, lower: Box) -> bool:
     one depth that span the same columns, closer than a strip is deep. Stacked photographs
     and heatmaps are no strips (as deep as long, or dense beyond their bands); two blots
     that share their lanes stay whole: the safe side."""
-    above, below = _strip_band(work, upper, last=True), _strip_band(work, lower, last=False)
+    # quick noes, implied by the strips' spans (half a piece at least) and gap (a depth)
+    overlap = min(upper[2], lower[2]) - max(upper[0], lower[0])
+    if overlap < 0.45 * max(upper[2] - upper[0], lower[2] - lower[0]):
+        return False
+    if lower[1] - upper[3] > max(upper[3] - upper[1], lower[3] - lower[1]):
+        return False
+    above = _strip_band(work, upper, last=True)
+    below = _strip_band(work, lower, last=False) if above else None
     if above is None or below is None:
         return False
     (a0, a1, top_a, bottom_a), (b0, b1, top_b, bottom_b) = above, below

@@ -22,6 +22,8 @@ LIGHT = 200  # a pixel this light belongs to a parting line, a darker one to a p
 LINE = 0.9  # a parting line is light across this share of the figure, at least
 PHOTO = 0.8  # a photograph is dark in this share of its pixels, beside the line and within
 STRIPE = 0.5  # ... and in this share of each of its rows and columns
+_MOSTLY = 0.5  # a grid of photographs is dark in this share of the figure at least, margins
+# included
 _FLANK = 3  # px beside a parting line that must be photograph on both sides
 TILE_EVEN = 1.2  # tiles of one grid differ in width (and in height) by at most this ratio
 _MIN_TILE = 0.08  # a tile spans at least this share of the figure's width and height
@@ -30,7 +32,10 @@ _MIN_TILE = 0.08  # a tile spans at least this share of the figure's width and h
 def tile_panels(gray: Image.Image) -> list[Box] | None:
     """The tiles (figure px, rows first) of an even grid of photographs parted by thin light
     lines right across the figure; None unless there are two tiles or more, all photographs."""
-    dark = np.asarray(gray) < LIGHT
+    a = np.asarray(gray)
+    if float((a[::8, ::8] < LIGHT).mean()) < _MOSTLY:
+        return None  # mostly light: charts, text, drawings (most figures: a quick no)
+    dark = a < LIGHT
     content = _content_box(dark)
     if content is None:
         return None
