@@ -721,6 +721,19 @@ def test_a_spanning_layout_splits_at_clean_gutters_without_caption_labels():
     assert labels == [None] * 6
 
 
+def test_a_piece_holding_two_panels_at_a_wide_gutter_refuses_the_split():
+    """A wide chart over two charts side by side, under a caption naming only (A) and (B):
+    the cut between the rows gives two pieces, but the lower parts again at a wide gutter
+    into two charts, so the caption names fewer panels than the figure holds: kept whole
+    rather than a two-chart piece paired with one sub-caption."""
+    fig = Image.new("RGB", (500, 400), "white")
+    fig.paste(chart(480, 180, 1), (10, 10))
+    fig.paste(chart(230, 180, 2), (10, 210))
+    fig.paste(chart(230, 180, 3), (260, 210))
+    result = split_figure({"key": "PMC1_F1", "caption": "(A) x. (B) y."}, jpeg_bytes(fig))
+    assert result.decision.reason == "count-mismatch" and not result.decision.accepted
+
+
 def test_a_spanning_layout_needs_a_third_level_of_cuts():
     """A tall panel beside two stacked ones, over a row of three: rows, then columns across
     the top row, then rows again across its right column."""

@@ -25,7 +25,7 @@ from .boxes import Box, reading_order
 from .captions import CaptionSplit
 from .detector import Detector, detected
 from .guided import Guided, guided_panels
-from .gutters import gutter_panels
+from .gutters import WIDE, gutter_panels, holds_panels
 from .lettered import lettered_grid, unnamed_grid
 from .letters import printed_order
 from .roles import one_blot, one_table
@@ -42,6 +42,7 @@ PHOTO_TILES = "photo-tiles"  # the caption names none; thin light lines part an 
 NO_CAPTION_LABELS = "no-caption-labels"  # the caption names no panels, the layout no clear ones
 LABEL_GAPS = "label-gaps"  # the caption's labels skip letters: its count is not trusted
 COUNT_MISMATCH = "count-mismatch"  # the caption names n; the pixels divide into no n panels
+# (or into n pieces of which one parts again into two panels at a wide gutter)
 NOT_PANELS = "not-panels"  # the n pieces include a legend, a label or a strip, or cut a table
 # between its rows or a blot between its strips
 WEAK_LAYOUT = "weak-layout"  # n panels found, by cuts too weak or ambiguous to trust
@@ -108,6 +109,11 @@ def _layout_decision(work: Work, img: Image.Image, guided: Guided | None) -> Spl
     strength = min(1.0, guided.weakest / (2 * STRONG_CUT))
     if not guided.panels_ok or _cuts_one(work, guided.boxes):
         return SplitDecision(boxes, False, NOT_PANELS, 0.25 * strength)
+    if work.bg >= PAGE and any(holds_panels(work, b, WIDE / work.scale) for b in guided.boxes):
+        # a piece of two big panels parted by a wide gutter: the caption names fewer panels
+        # than the figure holds (two labels on one line, one unnamed), or one panel is two
+        # charts; either way the pairing is not sure: the safe side
+        return SplitDecision(boxes, False, COUNT_MISMATCH, 0.25 * strength)
     strong = guided.weakest >= STRONG_CUT and work.bg >= PAGE
     tiles = guided.seamed or work.bg < DARK  # photographs edge to edge, or on black
     regular = guided.uneven <= math.log(REGULAR_TILES if tiles else REGULAR)

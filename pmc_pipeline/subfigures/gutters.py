@@ -42,19 +42,19 @@ def gutter_panels(work: Work) -> list[Box] | None:
     for axis in (1, 0):
         boxes = _divide(work, whole, axis, _LEVELS)
         more = boxes is not None and len(boxes) > max(1, len(best or ()))
-        if more and all(is_panel(work, b) and not _holds_panels(work, b) for b in boxes):
+        if more and all(is_panel(work, b) and not holds_panels(work, b) for b in boxes):
             best = boxes
     return best
 
 
-def _holds_panels(work: Work, box: Box) -> bool:
-    """Whether a piece parts at a narrower gutter into two big panels (each ``_HELD`` of its
-    area at least; not rows of one table or strips of one blot): then the wide gutters are
-    no full account of the panels, and a piece of two panels is no panel either."""
+def holds_panels(work: Work, box: Box, wide: float | None = None) -> bool:
+    """Whether a piece parts at a gutter (``wide`` work px at least, when given) into two
+    big panels (each ``_HELD`` of its area at least; not rows of one table or strips of one
+    blot): then the cuts are no full account of the panels, and a piece of two panels is no
+    panel either."""
     for axis in (1, 0):
-        big = [
-            trim(work, p) for p in gutter_pieces(work, box, axis) if area(p) >= _HELD * area(box)
-        ]
+        pieces = gutter_pieces(work, box, axis, wide)
+        big = [trim(work, p) for p in pieces if area(p) >= _HELD * area(box)]
         panels = [p for p in big if is_panel(work, p)]
         if len(panels) >= 2 and not (
             axis == 1
