@@ -416,9 +416,10 @@ def _limits(facts: CardFacts) -> str:
   the figure).
 - Panel splitting is heuristic and precision-first: a compound figure is split only when
   its layout and caption agree (clean cuts, or an even grid whose cells carry the printed
-  panel letters), or (caption naming no panels) at wide clean gutters or where every cell
-  of an even grid prints its letter A, B, C ... in order, so many compound figures stay
-  whole. Panels of the latter carry the whole caption (`aligned` false, no `label`).
+  panel letters), or (caption naming no panels) at wide clean gutters, at thin light lines
+  between photographs in an even grid, or where every cell of an even grid prints its
+  letter A, B, C ... in order, so many compound figures stay whole. Panels of the latter
+  carry the whole caption (`aligned` false, no `label`).
 - Near duplicates are found by perceptual hash; redrawn or recoloured copies are missed,
   and similar charts of different data can collide.
 - Licenses come from PMC's metadata per article; figures reused from other sources may be
