@@ -9,7 +9,12 @@ from PIL import Image, ImageDraw, ImageFont
 
 from pmc_pipeline.subfigures import glyphs
 from pmc_pipeline.subfigures.boxes import Box, reading_order
-from pmc_pipeline.subfigures.letters import letter_marks, printed_order, reads_as
+from pmc_pipeline.subfigures.letters import (
+    letter_marks,
+    order_contradicted,
+    printed_order,
+    reads_as,
+)
 
 PANEL = (220, 170)
 GUTTER = 20
@@ -62,6 +67,23 @@ def test_one_row_and_unlettered_figures_are_kept() -> None:
     assert printed_order(fig, boxes, ["A", "B", "C", "D"]) is None
     fig, boxes = _grid(2, 2, None)
     assert printed_order(fig, boxes, ["A", "B", "C", "D"]) is None
+
+
+def test_letters_in_neither_order_contradict_the_pairing() -> None:
+    """Letters printed neither rows-first nor columns-first (an irregular layout's own
+    order): three corners read as other labels, each a different one, so no pairing by
+    order is sure; rows-first lettering, one row, and misreadings (one letter read twice)
+    do not contradict it."""
+    labels = ["A", "B", "C", "D"]
+    fig, boxes = _grid(2, 2, ["A", "C", "D", "B"])
+    assert printed_order(fig, boxes, labels) is None
+    assert order_contradicted(fig, boxes, labels)
+    fig, boxes = _grid(2, 2, ["A", "B", "C", "D"])
+    assert not order_contradicted(fig, boxes, labels)
+    fig, boxes = _grid(1, 4, ["A", "C", "D", "B"])
+    assert not order_contradicted(fig, boxes, labels)
+    fig, boxes = _grid(2, 2, ["A", "D", "D", "B"])
+    assert not order_contradicted(fig, boxes, labels)
 
 
 def test_labels_that_are_not_single_letters_are_kept() -> None:

@@ -825,6 +825,23 @@ def test_an_even_grid_with_a_panel_letter_inside_a_cell_is_refused():
     assert not decision.accepted and boxes == []
 
 
+def test_panels_whose_letters_contradict_their_order_carry_the_whole_caption():
+    """A generated mosaic (development seed 1) whose panels are found right but whose
+    printed letters read, in three corners, as three other labels: rows-first would pair 6
+    of its 8 panels with another panel's sub-caption, so each carries the whole caption."""
+    from tests.fixtures.synthetic_figures import _compound
+
+    fig = _compound("dev", 1, 148)
+    buf = io.BytesIO()
+    fig.image.save(buf, "PNG")
+    data = normalise_image(buf.getvalue()).jpeg  # as the split stage sees it
+    result = split_figure({"key": "PMC1_F1", "caption": fig.caption}, data)
+    assert result.decision.accepted and not result.decision.ordered
+    assert len(result.rows) == len(fig.panels) == 8
+    assert {(r["label"], r["aligned"]) for r in result.rows} == {(None, False)}
+    assert {r["subcaption"] for r in result.rows} == {" ".join(fig.caption.split())}
+
+
 def test_a_single_chart_with_its_letter_is_not_split_by_letters():
     """One chart lettered "a" under a caption naming (a) and (b): one letter is no grid."""
     fig = Image.new("RGB", (520, 380), "white")

@@ -27,7 +27,7 @@ from .detector import Detector, detected
 from .guided import Guided, guided_panels
 from .gutters import WIDE, gutter_panels, holds_panels
 from .lettered import lettered_grid, unnamed_grid
-from .letters import printed_order
+from .letters import order_contradicted, printed_order
 from .roles import one_blot, one_table
 from .tiles import tile_panels
 from .work import DARK, Work, to_figure, working_copy
@@ -69,6 +69,8 @@ class SplitDecision:
     accepted: bool
     reason: str
     confidence: float
+    ordered: bool = True  # the boxes' order pairs them with the caption's labels; False
+    # when the letters printed in their corners say otherwise: each takes the whole caption
 
 
 NOT_NAMED = SplitDecision([], False, NO_CAPTION_LABELS, 0.0)
@@ -94,7 +96,10 @@ def decide_split(
         third = _layout_decision(work, img, guided_panels(work, n, levels=3, faint=False))
         decision = third if third.accepted else decision
     if decision.accepted:
-        return _in_printed_order(img, decision, split.labels)
+        ordered = _in_printed_order(img, decision, split.labels)
+        if order_contradicted(img, ordered.boxes, split.labels):
+            return replace(ordered, ordered=False)
+        return ordered
     lettered = lettered_grid(work, img, split.labels)  # cuts too weak: do the letters agree?
     if lettered is None:
         return decision
@@ -187,12 +192,14 @@ def _figure(work: Work, img: Image.Image, boxes: list[Box]) -> list[Box]:
     return reading_order([to_figure(b, work.scale, w, h) for b in boxes])
 
 
-def align(panels: Sequence[Box], split: CaptionSplit) -> list[tuple[Box, str | None, str, bool]]:
-    """Pair panels (reading order) with labels (label order) when their counts agree.
+def align(
+    panels: Sequence[Box], split: CaptionSplit, ordered: bool = True
+) -> list[tuple[Box, str | None, str, bool]]:
+    """Pair panels (label order) with labels when their counts agree and their order is sure.
 
     Otherwise no pairing is trustworthy: every panel carries the full caption, unaligned.
     """
-    if panels and len(panels) == len(split.items):
+    if ordered and panels and len(panels) == len(split.items):
         return [
             (box, label, text, True) for box, (label, text) in zip(panels, split.items, strict=True)
         ]

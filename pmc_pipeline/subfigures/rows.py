@@ -65,7 +65,7 @@ def split_figure(
         gray = searched if detector is None else rgb.convert("L")
     w, h = searched.size
     rows = []
-    for k, (box, label, text, aligned) in enumerate(align(decision.boxes, split)):
+    for k, (box, label, text, aligned) in enumerate(align(decision.boxes, split, decision.ordered)):
         row = {
             "key": panel_key(parent["key"], k),
             "parent_key": parent["key"],
