@@ -10,8 +10,9 @@ asked for pieces that are not there, and every split of a single figure is wrong
 Compounds: panel precision and recall at IoU >= 0.7 over accepted panels (a figure kept
 whole predicts no panel), ImageCLEF accuracy (a predicted box is right when > 0.66 of it
 lies in a true panel; per figure right / max(predicted, true), a figure kept whole predicting
-itself), labels right on matched panels that have a caption label, and the share of those
-whose sub-caption is their own (token F1 with its own text + preamble the best of all the
+itself), labels right on matched panels that have a caption label, labels wrong (another
+panel's label: a wrong pair; a panel left unaligned, with the whole caption, is neither),
+and the share of those whose sub-caption is their own (token F1 with its own text + preamble the best of all the
 figure's panels, and >= 0.6). A panel of a caption that names none (split at clean gutters)
 has no sub-caption of its own: it carries the whole caption, counted apart. Only held-out
 numbers count; both are printed, by family.
@@ -149,6 +150,9 @@ def judge_compound(fig: SyntheticFigure, row: dict, jpeg: bytes, s) -> Counter:
             continue
         c["labelled"] += 1
         c["label_right"] += (got["label"] or "").upper() == fig.panels[j].label
+        # another panel's label (and sub-caption): a wrong pair; an unaligned panel (no
+        # label, the whole caption: its order was not sure) is no wrong pair
+        c["label_wrong"] += got["label"] is not None and got["label"].upper() != fig.panels[j].label
         scores = [token_f1(got["subcaption"], t) for t in texts]
         c["own"] += scores[j] >= OWN_F1 and scores[j] == max(scores)
     return c
@@ -222,6 +226,7 @@ def _scores(c: Counter) -> dict:
         "recall": _rate(c["tp"], c["true"]),
         "clef_accuracy": _rate(c["clef"], c["figures"]),
         "labels_right": _rate(c["label_right"], c["labelled"]),
+        "labels_wrong": _rate(c["label_wrong"], c["labelled"]),
         "subcaption_own": _rate(c["own"], c["labelled"]),
         "matched_whole_caption": c["whole_caption"],
     }
