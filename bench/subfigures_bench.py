@@ -12,10 +12,10 @@ whole predicts no panel), ImageCLEF accuracy (a predicted box is right when > 0.
 lies in a true panel; per figure right / max(predicted, true), a figure kept whole predicting
 itself), labels right on matched panels that have a caption label, labels wrong (another
 panel's label: a wrong pair; a panel left unaligned, with the whole caption, is neither),
-and the share of those whose sub-caption is their own (token F1 with its own text + preamble the best of all the
-figure's panels, and >= 0.6). A panel of a caption that names none (split at clean gutters)
-has no sub-caption of its own: it carries the whole caption, counted apart. Only held-out
-numbers count; both are printed, by family.
+and the share of those whose sub-caption is their own (token F1 with its own text +
+preamble the best of all the figure's panels, and >= 0.6). A panel of a caption that
+names none (split at clean gutters) has no sub-caption of its own: it carries the whole
+caption, counted apart. Only held-out numbers count; both are printed, by family.
 
 (b) Real figures of ``../shared/corpus`` with their real captions (extract's rows): real
 singles split (target: none), and on real compounds (panel counts judged by eye, no boxes)
