@@ -28,7 +28,7 @@ from .guided import Guided, guided_panels
 from .gutters import WIDE, gutter_panels, holds_panels
 from .lettered import lettered_grid, unnamed_grid
 from .letters import order_contradicted, printed_order
-from .roles import one_blot, one_table
+from .roles import cuts_one_block
 from .tiles import tile_panels
 from .work import DARK, Work, to_figure, working_copy
 
@@ -112,7 +112,7 @@ def _layout_decision(work: Work, img: Image.Image, guided: Guided | None) -> Spl
         return SplitDecision([], False, COUNT_MISMATCH, 0.0)
     boxes = _figure(work, img, guided.boxes)
     strength = min(1.0, guided.weakest / (2 * STRONG_CUT))
-    if not guided.panels_ok or _cuts_one(work, guided.boxes):
+    if not guided.panels_ok or cuts_one_block(work, guided.boxes):
         return SplitDecision(boxes, False, NOT_PANELS, 0.25 * strength)
     if work.bg >= PAGE and any(holds_panels(work, b, WIDE / work.scale) for b in guided.boxes):
         # a piece of two big panels parted by a wide gutter: the caption names fewer panels
@@ -125,17 +125,6 @@ def _layout_decision(work: Work, img: Image.Image, guided: Guided | None) -> Spl
     if not strong and (guided.weakest < WEAK_CUT or not regular):
         return SplitDecision(boxes, False, WEAK_LAYOUT, 0.5 * strength)
     return SplitDecision(boxes, True, ACCEPTED, 0.5 + 0.5 * strength)
-
-
-def _cuts_one(work: Work, boxes: list[Box]) -> bool:
-    """Whether two of the pieces, one above the other, are rows of one table or strips of
-    one blot."""
-    return any(
-        one_table(work, upper, lower) or one_blot(work, upper, lower)
-        for upper in boxes
-        for lower in boxes
-        if lower[1] >= upper[3] - 1 and lower is not upper
-    )
 
 
 def _in_printed_order(

@@ -17,7 +17,7 @@ charts is no panel. Such panels carry the whole caption, unaligned.
 from __future__ import annotations
 
 from .boxes import Box, area
-from .roles import is_panel, one_blot, one_table
+from .roles import cuts_one_block, is_panel
 from .work import DARK, Work, background_lines, gutter_pieces, runs, trim
 
 WIDE = 12.0  # figure px: the least width of a gutter between panels the caption never named
@@ -56,13 +56,7 @@ def holds_panels(work: Work, box: Box, wide: float | None = None) -> bool:
         pieces = gutter_pieces(work, box, axis, wide)
         big = [trim(work, p) for p in pieces if area(p) >= _HELD * area(box)]
         panels = [p for p in big if is_panel(work, p)]
-        if len(panels) >= 2 and not (
-            axis == 1
-            and any(
-                one_table(work, a, b) or one_blot(work, a, b)
-                for a, b in zip(panels, panels[1:], strict=False)
-            )
-        ):
+        if len(panels) >= 2 and not cuts_one_block(work, panels):
             return True
     return False
 
@@ -88,7 +82,7 @@ def _divide(work: Work, box: Box, axis: int, levels: int) -> list[Box] | None:
     pieces = _annotations_joined(work, pieces, axis)
     if len(pieces) == 1:
         return _divide(work, pieces[0], 1 - axis, levels - 1)
-    lengths = [(p[3] - p[1]) if axis == 1 else (p[2] - p[0]) for p in pieces]
+    lengths = [_length(p, axis) for p in pieces]
     if max(lengths) > EVEN * max(1, min(lengths)):
         return None
     out: list[Box] = []

@@ -144,6 +144,17 @@ def _long_runs(lines: np.ndarray, length: float) -> tuple[np.ndarray, np.ndarray
     return long, first, last
 
 
+def cuts_one_block(work: Work, boxes: list[Box]) -> bool:
+    """Whether two of the pieces, one above the other, are rows of one table or strips of
+    one blot: cut inside one block, so neither is a panel."""
+    return any(
+        one_table(work, upper, lower) or one_blot(work, upper, lower)
+        for upper in boxes
+        for lower in boxes
+        if lower[1] >= upper[3] - 1 and lower is not upper
+    )
+
+
 def one_blot(work: Work, upper: Box, lower: Box) -> bool:
     """Whether two pieces, one above the other, are strips of one blot cut between them:
     the bands nearest the cut on either side are blot strips (``_strip_band``) of about
