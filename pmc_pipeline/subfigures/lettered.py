@@ -39,6 +39,7 @@ CASE = 1.5  # a lowercase letter's height differs from another's at most this ma
 ANCHOR_PAD = 2  # work px: a cut before a printed panel letter goes this far before it
 ZONE = 0.25  # share of a cell's width from its left in which its printed letter is read
 _MAX_PANELS = 16
+UNREADABLE = {"I", "J"}  # labels no template reads (a bar, in either case): not asked to
 ALPHABET = string.ascii_uppercase[:_MAX_PANELS]  # the letters an unnamed figure may print
 
 
@@ -54,8 +55,12 @@ def lettered_grid(work: Work, gray: Image.Image, labels: list[str]) -> list[Box]
         return None
     grids = _Grids(work, gray, labels)
     found = grids.best(anchored=False)
-    if found is None and len(_panel_letters(grids.marks())) >= 2:
-        found = grids.best(anchored=True)
+    if found is None:
+        letters = _panel_letters(grids.marks())
+        if len(letters) >= 2:
+            found = grids.best(anchored=True)
+        if found is None and letters:  # a corner's letter cut by its crop, or read faintly
+            found = grids.best(anchored=False, marked=True)
     return found
 
 
@@ -92,14 +97,16 @@ class _Grids:
             self._marks = letter_marks(self.gray, self.labels, self.work.bg)
         return self._marks
 
-    def best(self, anchored: bool, every: bool = False) -> list[Box] | None:
+    def best(self, anchored: bool, every: bool = False, marked: bool = False) -> list[Box] | None:
         """The grid whose cells read as most labels, clearly; cuts just before the printed
-        panel letters and letters read where printed when ``anchored``; every cell must
-        read as its own label, none as another's, when ``every``."""
+        panel letters when ``anchored``, and letters read where printed then or when
+        ``marked`` (a letter right of a chart's tick labels lies past the corner read);
+        every cell must read as its own label, none as another's, when ``every``."""
         work, labels, n = self.work, self.labels, len(self.labels)
-        letters = _panel_letters(self.marks()) if anchored else []
-        anchors = _anchors(letters, work.scale)
+        letters = _panel_letters(self.marks()) if anchored or marked else []
+        anchors = _anchors(letters if anchored else [], work.scale)
         best: tuple[int, list[Box]] | None = None
+        readable = sum(label not in UNREADABLE for label in labels)
         for rows in (r for r in range(1, n + 1) if n % r == 0):
             cols = n // rows
             ys = _bands(self.whole, 1, rows, *self.lines[1], anchors[1])
@@ -116,14 +123,17 @@ class _Grids:
             for order, share in _orders(rows, cols):  # order[k]: the cell that carries labels[k]
                 right = [r for k, c in enumerate(order) if (r := read[c]) and r.label == labels[k]]
                 wrong = sum(r.label != labels[k] for k, c in enumerate(order) if (r := read[c]))
-                if len(right) < (n if every else max(2, share * n)) or len(right) < WRONG * wrong:
+                if (
+                    len(right) < (n if every else max(2, share * readable))
+                    or len(right) < WRONG * wrong
+                ):
                     continue
                 placed = [boxes[c] for c in order]
                 stray = _stray(self.marks(), right, placed)
                 # anchored cuts follow the letters, so a grid that is wrong still reads right
                 # in many corners: there, a letter in another's cell or inside one refuses it
                 against = wrong + stray
-                clear = against == 0 if anchored or every else len(right) >= WRONG * against
+                clear = against == 0 if letters or every else len(right) >= WRONG * against
                 if clear and (best is None or len(right) > best[0]):
                     best = (len(right), placed)
         return None if best is None else best[1]

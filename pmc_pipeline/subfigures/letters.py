@@ -25,18 +25,20 @@ from scipy import ndimage
 
 from . import glyphs
 from .boxes import Box, groups
+from .work import median
 
 SIDE = 20  # glyphs and templates are compared as SIDE x SIDE masks
 CORNER_W = 72  # figure px: the corner region read for a panel's letter ...
 CORNER_H = 52  # ... at most this wide and high, and at most half the panel
-PATCH = 24  # px of the corner's top and left edges, mostly background: light means dark ink
 DARK_INK = 100  # a pixel darker than this is dark ink ...
 LIGHT_INK = 155  # ... one lighter than this is light ink
 MIN_GLYPH = 6  # px: a letter is at least this high ...
 MAX_GLYPH = 48  # ... and at most this high
 NEIGHBOUR = 0.5  # a letter this close (share of a glyph's height) beside another is in a word
 CANDIDATES = 3  # glyph-like components nearest the corner that may be the letter
-SOLID = 0.75  # share of its box above which a component is a block, not a letter
+SOLID = 0.75  # share of its box above which a component is a block, not a letter, ...
+BOLD = 0.9  # ... unless, a bold letter, it fills at most this share and encloses holes of
+COUNTER = 0.03  # at least this share of its box
 THIN = 0.42  # width/height below which a component is a parenthesis or rule, not a letter
 READ = 0.6  # correlation a glyph needs with a label's template to read as it ...
 CLEAR = 0.05  # ... beating every other label by this much
@@ -44,6 +46,8 @@ MARGIN = 0.5  # net share of moved panels that must read columns-first to switch
 _EIGHT = np.ones((3, 3), bool)
 GROUND = 24  # grey levels from the figure's ground that still are ground, ...
 ON_GROUND = 0.6  # ... around this share of a letter printed on it (beside its parentheses)
+EDGE_LINE = 0.8  # a corner's first rows (columns) ink across this share are a gutter's edge
+EDGE_DEPTH = 4  # ... cleared when they are at most this many px deep
 SYMBOLS = [*string.ascii_uppercase, *string.digits]  # what a strict reading tells a label from
 
 
@@ -200,9 +204,10 @@ def _corner(
     w = min(CORNER_W, max(1, (x1 - x0) // 2))
     h = min(CORNER_H, max(1, (y1 - y0) // 2))
     region = np.asarray(gray.crop((x0, y0, x0 + w, y0 + h)))
-    edge = np.concatenate([region[0, :PATCH], region[:PATCH, 0]])  # mostly background
-    ink = region < DARK_INK if edge.mean() >= 128 else region > LIGHT_INK
-    lab, _ = ndimage.label(ink, structure=_EIGHT)
+    # the corner's ground, mostly around the letter: light means dark ink (its very edge
+    # may be a gutter or frame of another colour)
+    ink = region < DARK_INK if median(region[::2, ::2].ravel()) >= 128 else region > LIGHT_INK
+    lab, _ = ndimage.label(_off_edge(ink), structure=_EIGHT)
     slices = ndimage.find_objects(lab)
     found = []
     for k, sl in enumerate(slices, start=1):
@@ -213,6 +218,22 @@ def _corner(
         found.append((sl[0].start + sl[1].start, k, sl))
     found.sort()
     return lab, [(k, sl) for _, k, sl in found[:CANDIDATES]]
+
+
+def _off_edge(ink: np.ndarray) -> np.ndarray:
+    """The ink of a corner less the lines along its top and left edges that are ink nearly
+    across (a gutter's or frame's edge left in the box): a letter set close to the corner
+    would join them and read as no glyph."""
+    rows = np.flatnonzero(ink.mean(axis=1) < EDGE_LINE)
+    cols = np.flatnonzero(ink.mean(axis=0) < EDGE_LINE)
+    top = int(rows[0]) if rows.size and rows[0] <= EDGE_DEPTH else 0
+    left = int(cols[0]) if cols.size and cols[0] <= EDGE_DEPTH else 0
+    if not top and not left:
+        return ink
+    ink = ink.copy()
+    ink[:top] = False
+    ink[:, :left] = False
+    return ink
 
 
 def _height(glyph: tuple[slice, slice]) -> int:
@@ -231,7 +252,14 @@ def _glyph_like(labelled: np.ndarray, k: int) -> bool:
     gh, gw = labelled.shape
     if not MIN_GLYPH <= gh <= MAX_GLYPH or not THIN * gh <= gw <= 1.5 * gh:
         return False
-    return np.count_nonzero(labelled == k) <= SOLID * gh * gw
+    mask = labelled == k
+    filled = np.count_nonzero(mask)
+    if filled <= SOLID * gh * gw:
+        return True
+    # a bold letter fills its box nearly as a blob does, but holds a counter (B, D, a, e)
+    return filled <= BOLD * gh * gw and np.count_nonzero(ndimage.binary_fill_holes(mask)) >= (
+        filled + COUNTER * gh * gw
+    )
 
 
 def _has_neighbour(glyph: tuple[slice, slice], slices: list[tuple[slice, slice]]) -> bool:
