@@ -149,3 +149,22 @@ def test_stored_letter_shapes_match_the_fonts() -> None:
     for key, shape in fresh.items():
         old = stored[key]
         assert abs(old.shape[0] - shape.shape[0]) <= 1 and abs(old.shape[1] - shape.shape[1]) <= 1
+
+
+def test_a_bold_letter_against_a_black_gutter_edge_reads() -> None:
+    """A photograph's corner whose top and left edges are a black gutter left in the box,
+    with a bold letter set close to it: the ground is the photograph (light), the gutter's
+    edge is cleared, and the bold letter, filling its box as a blob would, holds counters."""
+    im = Image.new("L", (200, 160), 190)
+    draw = ImageDraw.Draw(im)
+    draw.rectangle((0, 0, 199, 2), fill=0)
+    draw.rectangle((0, 0, 2, 159), fill=0)
+    draw.text((5, 4), "B", fill=0, font=ImageFont.load_default(size=18), stroke_width=1)
+    reading = reads_as(im, (0, 0, 200, 160), ["A", "B", "C"])
+    assert reading is not None and reading.label == "B"
+
+
+def test_a_filled_blob_in_a_corner_reads_as_no_letter() -> None:
+    im = Image.new("L", (200, 160), 255)
+    ImageDraw.Draw(im).ellipse((8, 6, 24, 26), fill=0)
+    assert reads_as(im, (0, 0, 200, 160), ["A", "B", "C", "D", "O"]) is None

@@ -939,3 +939,33 @@ def test_generated_compounds_accepted_panels_are_right(generated_slice):
             if row["aligned"]:
                 assert row["label"] == true.label, (fig.name, row["key"])
     assert accepted >= 6
+
+
+@pytest.mark.parametrize(
+    ("index", "n"),
+    [(118, 2), (321, 2), (398, 4)],
+    ids=["two-traces-side-by-side", "two-bar-charts-side-by-side", "four-bar-charts-in-a-row"],
+)
+def test_charts_sharing_an_axis_split_at_the_frame_lines_where_they_meet(index, n):
+    """Subplots sharing an axis touch: no blank line parts them, only the frame line where
+    one chart meets the next, with the shared axis running on through it and tick labels
+    beyond. Under the caption's count, the search cuts there."""
+    fig, decision, boxes, labels = _generated_split(index, blots=True)
+    assert fig.family == "shared_axes" and len(fig.panels) == n
+    assert decision.accepted
+    assert_panels(boxes, [p.box for p in fig.panels], 0.7)
+    assert labels == [p.label for p in fig.panels]
+
+
+@pytest.mark.parametrize(
+    ("index", "n"), [(375, 4), (383, 8)], ids=["photos-in-a-column", "tiles-on-black"]
+)
+def test_bold_letters_pressed_into_photo_corners_split_the_grid(index, n):
+    """Bold black letters set close to a tile's corner on a black figure: the corner's edge is
+    the black gutter (its ground is the photograph), the letter fills its box as a blob
+    would but holds counters. Read so, the letters confirm the grid."""
+    fig, decision, boxes, labels = _generated_split(index, blots=True)
+    assert fig.background == "black" and len(fig.panels) == n
+    assert decision.accepted
+    assert_panels(boxes, [p.box for p in fig.panels], 0.7)
+    assert labels == [p.label for p in fig.panels]

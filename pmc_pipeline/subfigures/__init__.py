@@ -7,7 +7,8 @@ false, so a figure is split only when independent evidence agrees. One idea a mo
 
 - ``captions``: the caption's panel labels and sub-captions;
 - ``work``, ``roles``, ``seams``, ``guided``: the figure's layout from its pixels, searched for
-  the panels its caption names (classical, runs anywhere); ``gutters``: panels parted by
+  the panels its caption names (classical, runs anywhere); ``frames``: the frame lines
+  where charts sharing an axis meet, cut at in a last search; ``gutters``: panels parted by
   wide clean gutters, for captions that name none;
 - ``decision``: the split decision and the pairing of panels with sub-captions, in the
   order the printed letters (``letters``, read against the shapes in ``glyphs``) show;

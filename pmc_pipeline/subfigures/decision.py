@@ -96,14 +96,24 @@ def decide_split(
         third = _layout_decision(work, img, guided_panels(work, n, levels=3, faint=False))
         decision = third if third.accepted else decision
     if decision.accepted:
-        ordered = _in_printed_order(img, decision, split.labels)
-        if order_contradicted(img, ordered.boxes, split.labels):
-            return replace(ordered, ordered=False)
-        return ordered
+        return _paired(img, decision, split.labels)
     lettered = lettered_grid(work, img, split.labels)  # cuts too weak: do the letters agree?
-    if lettered is None:
-        return decision
-    return SplitDecision(lettered, True, PRINTED_LETTERS, LETTERS_CONFIDENCE)
+    if lettered is not None:
+        return SplitDecision(lettered, True, PRINTED_LETTERS, LETTERS_CONFIDENCE)
+    if work.bg >= PAGE:  # charts sharing an axis: their frames touch, no gutter parts them
+        framed = _layout_decision(work, img, guided_panels(work, n, frames=True))
+        if framed.accepted:
+            return _paired(img, framed, split.labels)
+    return decision
+
+
+def _paired(img: Image.Image, decision: SplitDecision, labels: list[str]) -> SplitDecision:
+    """An accepted split in the order its printed letters show, unaligned when they
+    contradict any order."""
+    ordered = _in_printed_order(img, decision, labels)
+    if order_contradicted(img, ordered.boxes, labels):
+        return replace(ordered, ordered=False)
+    return ordered
 
 
 def _layout_decision(work: Work, img: Image.Image, guided: Guided | None) -> SplitDecision:

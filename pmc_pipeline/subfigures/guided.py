@@ -21,11 +21,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from .boxes import Box, area
+from .frames import frame_cuts
 from .roles import is_panel, min_area, min_side
 from .seams import seam_cuts
 from .work import Work, runs, trim
 
 SEAM_STRENGTH = 3.0  # a seam between abutting photographs counts as a gutter this wide (fig px)
+FRAME_STRENGTH = 2.0  # a frame line where charts meet (``frames``), as a gutter this wide
 FLANKED = 8.0  # added to a gutter with dense content right beside it on both sides: a clean
 _DENSE = 0.5  # line through photographs (this much content) is no gap between text lines
 UNEVEN = 1.0  # charged per unit of |log(length ratio)| between neighbouring pieces
@@ -81,14 +83,17 @@ class _Blank:
         return self.counts(box, axis) == 0
 
 
-def guided_panels(work: Work, n: int, levels: int = 2, faint: bool = True) -> Guided | None:
+def guided_panels(
+    work: Work, n: int, levels: int = 2, faint: bool = True, frames: bool = False
+) -> Guided | None:
     """The n panels of the figure with the best cuts by at most ``levels`` levels of cuts
     (two: rows, then columns across each, or columns first; three: then rows again, for
     spanning layouts), looking for faint seams too when no division is found otherwise
-    and ``faint``; None when no division into n pieces of panel size exists."""
+    and ``faint``, and cutting at frame lines where charts meet too when ``frames``; None
+    when no division into n pieces of panel size exists."""
     if not 2 <= n <= _MAX_PANELS:
         return None
-    search = _Search(work, n)
+    search = _Search(work, n, frames)
     whole = search.trim((0, 0, *work.size))
     for _ in range(_RETRIES):
         best = search.divide(whole, n, levels)
@@ -111,9 +116,10 @@ def guided_panels(work: Work, n: int, levels: int = 2, faint: bool = True) -> Gu
 
 
 class _Search:
-    def __init__(self, work: Work, n: int) -> None:
+    def __init__(self, work: Work, n: int, frames: bool = False) -> None:
         self.work = work
         self.n = n
+        self.frames = frames
         self.faint = False
         self.blank = _Blank(work)
         # (box, axis, levels) -> (the largest count searched, best division per count)
@@ -182,6 +188,8 @@ class _Search:
         if len(found) < need:
             seams = seam_cuts(self.work, box, axis, self.faint)
             found += [(k, k, SEAM_STRENGTH) for k in seams]
+        if self.frames:
+            found += [(s, e, FRAME_STRENGTH) for s, e in frame_cuts(self.work, box, axis)]
         if len(found) > _MAX_CUTS:
             found = sorted(found, key=lambda c: -c[2])[:_MAX_CUTS]
         return sorted(found)

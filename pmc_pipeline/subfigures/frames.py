@@ -1,0 +1,114 @@
+"""Frame lines where charts sharing an axis meet: cuts where no gutter parts them.
+
+Why: subplots that share an axis are stacked (or set side by side) with their frames
+touching, so no blank line parts them: only the dark axis line where one chart's frame
+meets the next. A dark line right across one chart (a zero line, a dark grid line, a table's
+rule) looks alike, but it carries a tick label in the margin at its end, or data on both of
+its sides; a frame line between charts has the margins at its ends blank, and on one side
+the inside of a frame that data keep away from. Trusted only for a caption's count, in a
+last search on a light figure (``decision``), and only where pieces come out even.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .boxes import Box
+from .work import DARK, Work, median, runs, unlike
+
+RULE = 0.8  # a frame line is an unbroken dark run along this share of the region, at least
+_THICK = 4  # work px: a dark band thicker than this is a bar or a block, no frame line
+_JOIN = 2  # work px: two frame lines this close (two frames a pixel apart) are one cut
+_BESIDE = 2  # work px either side of the line: the margins past its ends hold nothing here
+_CLEAN = 3  # work px beside the line on its clean side: nothing there but lines crossing it
+_END = 3  # work px at each end of the line where a line across it is looked for, ...
+_CROSS = 8  # ... running on this far through both sides
+_LABELS = 16  # work px beyond the shared axis where its tick labels stand, looked for ...
+_REACH = 40  # ... this far along it either side of the frame line
+_MARKS = 0.25  # share of the clean side's strip that marks across it may take (ticks, lines)
+_LIGHT = 160  # a side's ground at least this light: a page or a chart's face
+_TONE = 16  # grey levels off that ground that make a mark
+_CLEAN_SHARE = 0.02  # ... at most this share of the line's length (JPEG specks, a tick)
+
+
+def frame_cuts(work: Work, region: Box, axis: int) -> list[tuple[int, int]]:
+    """Frame lines between charts in a region: [start, end) offsets of the lines (rows
+    for axis=1, columns for axis=0) they cover, the pieces either side left out."""
+    x0, y0, x1, y1 = region
+    sub = work.a[y0:y1, x0:x1]
+    lines = sub if axis == 1 else sub.T
+    ink = lines < DARK
+    need = RULE * lines.shape[1]
+    rows = [
+        k
+        for k in np.flatnonzero(ink.sum(axis=1) >= need).tolist()
+        if max(e - s for s, e in runs(ink[k])) >= need
+    ]
+    content = work.content(region)
+    content = content if axis == 1 else content.T
+    cuts = []
+    for s, e in _bands(rows):
+        if e - s > _THICK or s < _CLEAN or e + _CLEAN > lines.shape[0]:
+            continue
+        a, b = max(runs(ink[s:e].any(axis=0)), key=lambda r: r[1] - r[0])
+        if (
+            _shared_axis(content, s, e, a, b)
+            and _margins_blank(content, s, e, a, b)
+            and _one_side_clean(lines, s, e, a, b)
+        ):
+            cuts.append((s, e))
+    return cuts
+
+
+def _bands(rows: list[int]) -> list[tuple[int, int]]:
+    """Frame-line rows grouped into bands, rows at most ``_JOIN`` apart joined."""
+    bands: list[list[int]] = []
+    for k in rows:
+        if bands and k - bands[-1][1] <= _JOIN:
+            bands[-1][1] = k + 1
+        else:
+            bands.append([k, k + 1])
+    return [(s, e) for s, e in bands]
+
+
+def _shared_axis(content: np.ndarray, s: int, e: int, a: int, b: int) -> bool:
+    """Whether a line runs across the frame line at one of its ends, on through both sides,
+    with tick labels beyond it on both sides: the axis the charts share (the y axis of
+    stacked charts, the x axis of charts side by side). A box's edge in a flowchart meets
+    its sides at corners, and a border round boxes has no labels beyond it."""
+    for end, beyond in (
+        (slice(a, a + _END), slice(max(0, a - _LABELS), max(0, a - _END))),
+        (slice(max(a, b - _END), b), slice(b + _END, b + _LABELS)),
+    ):
+        before, after = content[max(0, s - _CROSS) : s, end], content[e : e + _CROSS, end]
+        if not (before.shape[0] == after.shape[0] == _CROSS):
+            continue
+        if not (before.any(axis=1).all() and after.any(axis=1).all()):
+            continue
+        if content[max(0, s - _REACH) : s, beyond].any() and content[e : e + _REACH, beyond].any():
+            return True
+    return False
+
+
+def _margins_blank(content: np.ndarray, s: int, e: int, a: int, b: int) -> bool:
+    """Nothing in the margins past the line's ends, near it: a tick label or an axis
+    title centred on the line says it is inside one chart."""
+    band = content[max(0, s - _BESIDE) : e + _BESIDE]
+    return not band[:, : max(0, a - _BESIDE)].any() and not band[:, b + _BESIDE :].any()
+
+
+def _one_side_clean(lines: np.ndarray, s: int, e: int, a: int, b: int) -> bool:
+    """Whether, along the line, one side of it is a light ground (a page, a chart's grey
+    face) holding nothing but a few marks right across that side's strip (lines crossing
+    it, ticks standing on it): the inside of a chart's frame, kept clear of its data. A
+    photograph is no light ground, or is full of detail."""
+    limit = _CLEAN_SHARE * (b - a) * _CLEAN
+    for side in (lines[s - _CLEAN : s, a:b], lines[e : e + _CLEAN, a:b]):
+        ground = median(side.ravel())
+        if ground < _LIGHT:
+            continue
+        ink = unlike(side, int(ground), _TONE)
+        marks = ink.all(axis=0)
+        if marks.mean() <= _MARKS and np.count_nonzero(ink[:, ~marks]) <= limit:
+            return True
+    return False
