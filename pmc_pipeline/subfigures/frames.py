@@ -33,7 +33,14 @@ _CLEAN_SHARE = 0.02  # ... at most this share of the line's length (JPEG specks,
 
 def frame_cuts(work: Work, region: Box, axis: int) -> list[tuple[int, int]]:
     """Frame lines between charts in a region: [start, end) offsets of the lines (rows
-    for axis=1, columns for axis=0) they cover, the pieces either side left out."""
+    for axis=1, columns for axis=0) they cover, the pieces either side left out; read once
+    per region (the check before the search asks of the whole figure too)."""
+    if (region, axis) not in work.frames:
+        work.frames[region, axis] = _frame_cuts(work, region, axis)
+    return work.frames[region, axis]
+
+
+def _frame_cuts(work: Work, region: Box, axis: int) -> list[tuple[int, int]]:
     x0, y0, x1, y1 = region
     sub = work.a[y0:y1, x0:x1]
     lines = sub if axis == 1 else sub.T

@@ -41,6 +41,7 @@ class Work:
     trims: dict[Box, Box] = field(default_factory=dict)
     masks: dict[int, np.ndarray] = field(default_factory=dict)
     seams: dict[tuple[Box, int, bool], list[int]] = field(default_factory=dict)
+    frames: dict[tuple[Box, int], list[tuple[int, int]]] = field(default_factory=dict)
     # per line (axis, cross interval): [(start, end, blank, light)] of the lines computed
     levels: dict[tuple[int, int, int], list[tuple[int, int, np.ndarray, np.ndarray]]] = field(
         default_factory=dict
