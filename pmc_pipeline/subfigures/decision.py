@@ -24,14 +24,13 @@ from PIL import Image
 from .boxes import Box, reading_order
 from .captions import CaptionSplit
 from .detector import Detector, detected
-from .frames import frame_cuts
 from .guided import Guided, guided_panels
 from .gutters import WIDE, gutter_panels, holds_panels
 from .lettered import lettered_grid, unnamed_grid
 from .letters import order_contradicted, printed_order
 from .roles import cuts_one_block
 from .tiles import tile_panels
-from .work import DARK, Work, to_figure, trim, working_copy
+from .work import DARK, Work, to_figure, working_copy
 
 # Reasons, one per figure.
 ACCEPTED = "accepted"  # the caption names n panels; clean cuts give n panels
@@ -101,18 +100,11 @@ def decide_split(
     lettered = lettered_grid(work, img, split.labels)  # cuts too weak: do the letters agree?
     if lettered is not None:
         return SplitDecision(lettered, True, PRINTED_LETTERS, LETTERS_CONFIDENCE)
-    if work.bg >= PAGE and _framed(work):  # charts sharing an axis: frames touch, no gutter
+    if work.bg >= PAGE:  # charts sharing an axis: their frames touch, no gutter parts them
         framed = _layout_decision(work, img, guided_panels(work, n, frames=True))
         if framed.accepted:
             return _paired(img, framed, split.labels)
     return decision
-
-
-def _framed(work: Work) -> bool:
-    """Whether a frame line where charts meet runs right across the figure: the search with
-    frame lines is tried only then (most figures have none, and it costs a search)."""
-    whole = trim(work, (0, 0, *work.size))
-    return any(frame_cuts(work, whole, axis) for axis in (1, 0))
 
 
 def _paired(img: Image.Image, decision: SplitDecision, labels: list[str]) -> SplitDecision:

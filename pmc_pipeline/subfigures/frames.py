@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .boxes import Box
-from .work import DARK, Work, median, runs, unlike
+from .work import DARK, Work, median, rule_lines, runs, unlike
 
 RULE = 0.8  # a frame line is an unbroken dark run along this share of the region, at least
 _THICK = 4  # work px: a dark band thicker than this is a bar or a block, no frame line
@@ -34,7 +34,7 @@ _CLEAN_SHARE = 0.02  # ... at most this share of the line's length (JPEG specks,
 def frame_cuts(work: Work, region: Box, axis: int) -> list[tuple[int, int]]:
     """Frame lines between charts in a region: [start, end) offsets of the lines (rows
     for axis=1, columns for axis=0) they cover, the pieces either side left out; read once
-    per region (the check before the search asks of the whole figure too)."""
+    per region (the search asks of the whole figure first, then again as it divides it)."""
     if (region, axis) not in work.frames:
         work.frames[region, axis] = _frame_cuts(work, region, axis)
     return work.frames[region, axis]
@@ -45,12 +45,7 @@ def _frame_cuts(work: Work, region: Box, axis: int) -> list[tuple[int, int]]:
     sub = work.a[y0:y1, x0:x1]
     lines = sub if axis == 1 else sub.T
     ink = lines < DARK
-    need = RULE * lines.shape[1]
-    rows = [
-        k
-        for k in np.flatnonzero(ink.sum(axis=1) >= need).tolist()
-        if max(e - s for s, e in runs(ink[k])) >= need
-    ]
+    rows = np.flatnonzero(rule_lines(work, region, axis, RULE)).tolist()
     content = work.content(region)
     content = content if axis == 1 else content.T
     cuts = []

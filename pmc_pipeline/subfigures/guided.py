@@ -89,12 +89,15 @@ def guided_panels(
     """The n panels of the figure with the best cuts by at most ``levels`` levels of cuts
     (two: rows, then columns across each, or columns first; three: then rows again, for
     spanning layouts), looking for faint seams too when no division is found otherwise
-    and ``faint``, and cutting at frame lines where charts meet too when ``frames``; None
-    when no division into n pieces of panel size exists."""
+    and ``faint``, and cutting at frame lines where charts meet too when ``frames`` (only
+    searched when one runs right across the figure); None when no division into n pieces
+    of panel size exists."""
     if not 2 <= n <= _MAX_PANELS:
         return None
     search = _Search(work, n, frames)
     whole = search.trim((0, 0, *work.size))
+    if frames and not any(frame_cuts(work, whole, axis) for axis in (1, 0)):
+        return None  # no frame line where charts meet runs right across: no search again
     for _ in range(_RETRIES):
         best = search.divide(whole, n, levels)
         if best is None and faint and not search.faint:

@@ -27,7 +27,7 @@ from PIL import Image
 from .boxes import Box, Span
 from .letters import CORNER_H, CORNER_W, Reading, letter_marks, reads_as, single_letters
 from .roles import min_side, panel_sized
-from .work import DARK, Work, background_lines, runs, to_figure, trim
+from .work import DARK, Work, background_lines, rule_lines, runs, to_figure, trim
 
 SNAP = 0.3  # a cut is looked for this share of a cell's length either side of its even place
 RULE = 0.6  # a dark line across this share of the figure is a frame line between charts
@@ -201,7 +201,7 @@ def _cut_lines(work: Work, box: Box, axis: int) -> tuple[np.ndarray, np.ndarray]
     background = background_lines(work, box, axis)
     if work.bg < DARK:
         return background, np.zeros(len(background), bool)
-    return background, _rule_lines(work, box, axis)
+    return background, rule_lines(work, box, axis, RULE)
 
 
 def _bands(
@@ -237,16 +237,3 @@ def _bands(
         edges += [start + s, start + e]
     edges.append(end)
     return list(zip(edges[0::2], edges[1::2], strict=True))
-
-
-def _rule_lines(work: Work, box: Box, axis: int) -> np.ndarray:
-    """Lines of a box (rows for axis=1, columns for axis=0) holding an unbroken dark run
-    across ``RULE`` of it: the frame lines where stacked charts meet."""
-    x0, y0, x1, y1 = box
-    ink = work.a[y0:y1, x0:x1] < DARK
-    lines = ink if axis == 1 else ink.T
-    need = RULE * lines.shape[1]
-    out = np.zeros(lines.shape[0], bool)
-    for i in np.flatnonzero(lines.sum(axis=1) >= need):
-        out[i] = max((e - s for s, e in runs(lines[i])), default=0) >= need
-    return out

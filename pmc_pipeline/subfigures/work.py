@@ -251,6 +251,19 @@ def _background_gutters(
     return [(s, e) for s, e, width in merged if width >= min_width]
 
 
+def rule_lines(work: Work, box: Box, axis: int, share: float) -> np.ndarray:
+    """Lines of a box (rows for axis=1, columns for axis=0) holding an unbroken dark run
+    across ``share`` of it: frame lines, where charts meet."""
+    x0, y0, x1, y1 = box
+    ink = work.a[y0:y1, x0:x1] < DARK
+    lines = ink if axis == 1 else ink.T
+    need = share * lines.shape[1]
+    out = np.zeros(lines.shape[0], bool)
+    for i in np.flatnonzero(lines.sum(axis=1) >= need):
+        out[i] = max((e - s for s, e in runs(lines[i])), default=0) >= need
+    return out
+
+
 def runs(mask: np.ndarray) -> list[tuple[int, int]]:
     """[start, end) of each run of True."""
     padded = np.concatenate(([False], mask, [False]))
