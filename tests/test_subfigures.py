@@ -721,6 +721,39 @@ def test_a_spanning_layout_splits_at_clean_gutters_without_caption_labels():
     assert labels == [None] * 6
 
 
+@pytest.mark.parametrize(
+    ("seed", "index"),
+    [(0, 247), (1, 257), (1, 78), (1, 332)],
+    ids=["rotated-labels", "three-rotated-bar-charts", "legend-outside", "legend-beyond-gutter"],
+)
+def test_charts_with_their_labels_and_legends_split_at_clean_gutters(seed, index):
+    """Compounds under captions naming no panels, parted by wide gutters: a bar chart's
+    slanted tick labels hang a pixel below its axis (no second panel), a legend beside its
+    line chart is a fraction of its area, and a legend beyond a wide gutter is a third of
+    its chart's width and no table: each joins its chart, and every panel is found."""
+    from tests.fixtures.synthetic_figures import _compound
+
+    fig = _compound("dev", seed, index)
+    assert not fig.caption_labels
+    rgb = fig.image.convert("RGB")
+    result = split_figure({"key": "PMC1_F1", "caption": fig.caption}, jpeg_bytes(rgb))
+    assert result.decision.reason == "clean-gutters"
+    assert_panels(result.decision.boxes, [p.box for p in fig.panels], 0.7)
+
+
+def test_a_small_table_beside_a_gutter_joins_no_chart():
+    """A column under a caption naming no panels whose top piece is a small table: a
+    table is a panel of its own, never a legend to join to the box plot below it, and too
+    short beside the charts to trust the division: kept whole."""
+    from tests.fixtures.synthetic_figures import _compound
+
+    fig = _compound("dev", 1, 368)
+    assert fig.panels[0].kind == "table_image" and not fig.caption_labels
+    rgb = fig.image.convert("RGB")
+    result = split_figure({"key": "PMC1_F1", "caption": fig.caption}, jpeg_bytes(rgb))
+    assert result.decision.reason == "no-caption-labels"
+
+
 def test_a_piece_holding_two_panels_at_a_wide_gutter_refuses_the_split():
     """A wide chart over two charts side by side, under a caption naming only (A) and (B):
     the cut between the rows gives two pieces, but the lower parts again at a wide gutter
@@ -969,3 +1002,19 @@ def test_bold_letters_pressed_into_photo_corners_split_the_grid(index, n):
     assert decision.accepted
     assert_panels(boxes, [p.box for p in fig.panels], 0.7)
     assert labels == [p.label for p in fig.panels]
+
+
+def test_a_slanted_word_is_no_drawing_but_an_outlined_box_is():
+    """At a working copy's scale a slanted tick label's glyphs touch into one blob as big
+    as a drawing's, but it is only as thick as a line of text; a flowchart box's outline
+    spreads both ways."""
+    from pmc_pipeline.subfigures.roles import _has_blob
+
+    word = np.zeros((60, 60), dtype=bool)
+    for k in range(50):
+        word[55 - k : 59 - k, k : k + 6] = True  # a band 5 px deep, rising at 45 degrees
+    box = np.zeros((60, 60), dtype=bool)
+    box[10:40, 5:55] = True
+    box[12:38, 7:53] = False
+    assert not _has_blob(word, 10, 20)
+    assert _has_blob(box, 10, 20)

@@ -9,15 +9,17 @@ do not), the pieces side by side are of comparable length (a spanning panel besi
 of panels is up to 3x longer than each of the stack's; a colour bar beside its chart is no
 stack), and every piece is a panel by the role rules (a legend, a table of text or a strip
 behind a wide gutter refuses the whole division: the figure stays whole), except a title or
-a lone letter, which joins the nearer panel beside it. No piece may part again at a
-narrower gutter into two big panels: then the wide gutters miss a cut, and a piece of two
-charts is no panel. Such panels carry the whole caption, unaligned.
+a lone letter, which joins the nearer panel beside it, and a legend or colour bar beside a
+chart a third its width at most (a table stays a panel of its own). No piece may part again
+at a narrower blank gutter (``PARTING`` wide at least) into two big panels: then the wide
+gutters miss a cut, and a piece of two charts is no panel. Such panels carry the whole
+caption, unaligned.
 """
 
 from __future__ import annotations
 
 from .boxes import Box, area
-from .roles import cuts_one_block, is_panel
+from .roles import cuts_one_block, is_panel, is_table
 from .work import DARK, Work, background_lines, gutter_pieces, runs, trim
 
 WIDE = 12.0  # figure px: the least width of a gutter between panels the caption never named
@@ -25,6 +27,9 @@ EVEN_ONE = 2.0  # pieces side by side differ in length by at most this ratio, or
 EVEN = 3.0  # this one where the shorter piece is a stack of panels (a spanning panel beside
 # it): a colour bar or a legend beside its chart is one short piece
 ANNOTATION = 32  # figure px: a title or a lone letter beyond a gutter is this long at most
+KEY_SHARE = 3  # a legend or colour bar beside its chart (not a table) is a third as wide
+PARTING = 3  # figure px: a piece parts into two panels at a blank gap this wide at least (a
+# chart's tick labels hang a pixel or two below its axis line, which is no separator either)
 OUTSTANDING = 1.5  # a gutter between panels is this much wider than any gap within them
 _HELD = 0.3  # a piece holds panels when two parts this much of its area are panels (a
 # framed legend or a colour bar beside its chart is smaller)
@@ -42,20 +47,21 @@ def gutter_panels(work: Work) -> list[Box] | None:
     for axis in (1, 0):
         boxes = _divide(work, whole, axis, _LEVELS)
         more = boxes is not None and len(boxes) > max(1, len(best or ()))
-        if more and all(is_panel(work, b) and not holds_panels(work, b) for b in boxes):
+        parting = PARTING / work.scale
+        if more and all(is_panel(work, b) and not holds_panels(work, b, parting) for b in boxes):
             best = boxes
     return best
 
 
 def holds_panels(work: Work, box: Box, wide: float | None = None) -> bool:
     """Whether a piece parts at a gutter (``wide`` work px at least, when given) into two
-    big panels (each ``_HELD`` of its area at least; not rows of one table or strips of one
-    blot): then the cuts are no full account of the panels, and a piece of two panels is no
-    panel either."""
+    big panels (each, trimmed, ``_HELD`` of its area at least: a legend beside its chart is
+    smaller; not rows of one table or strips of one blot): then the cuts are no full account
+    of the panels, and a piece of two panels is no panel either."""
     for axis in (1, 0):
         pieces = gutter_pieces(work, box, axis, wide)
-        big = [trim(work, p) for p in pieces if area(p) >= _HELD * area(box)]
-        panels = [p for p in big if is_panel(work, p)]
+        parts = [trim(work, p) for p in pieces]
+        panels = [p for p in parts if area(p) >= _HELD * area(box) and is_panel(work, p)]
         if len(panels) >= 2 and not cuts_one_block(work, panels):
             return True
     return False
@@ -105,7 +111,11 @@ def _annotations_joined(work: Work, pieces: list[Box], axis: int) -> list[Box]:
     while len(out) > 1 and k < len(out):
         j = _nearer(out, k, axis)
         length = _length(out[k], axis)
-        short = length * work.scale <= ANNOTATION and length * 2 < _length(out[j], axis)
+        beside = _length(out[j], axis)
+        short = length * 2 < beside and (
+            length * work.scale <= ANNOTATION
+            or (axis == 0 and length * KEY_SHARE <= beside and not is_table(work, out[k]))
+        )
         if short and not is_panel(work, out[k]):
             a, b = out[k], out[j]
             out[min(k, j)] = (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))

@@ -27,6 +27,7 @@ _SPANNING = 0.9  # (a run across this much of a panel is never text; a shorter o
 _LABEL_ASPECT = 4.0  # row of bold rotated words: strips thinner than this cut by gutters),
 _BLOB_MIN = 20  # or a connected blob at least this big (figure px) both ways and
 _BLOB_MAX = 40  # this big one way: a drawing without long lines
+_WORD_DEPTH = 0.75  # of _BLOB_MIN: a slanted word's blob is no deeper than this across
 _BAND = 8  # figure px: long runs on this many lines in a row are a filled band (a blot strip),
 # which no line of text is: stacked blot strips are no block of labels
 _STRIP_ASPECT = 3.0  # a blot strip is at least this many times longer than deep
@@ -213,16 +214,28 @@ def _speckle_filled(mask: np.ndarray) -> np.ndarray:
 
 
 def _has_blob(mask: np.ndarray, small: float, large: float) -> bool:
-    """Whether a connected blob's box is at least ``small`` by ``large`` (either way).
+    """Whether a connected blob's box is at least ``small`` by ``large`` (either way), and
+    the blob is thick across its own long axis.
 
-    Glyphs of text, even rotated, are separate small blobs; line art and photos are not.
+    Glyphs of text are separate small blobs; line art and photos are not. A rotated tick
+    label's glyphs touch at a working copy's scale into one slanted blob as big as a
+    drawing's, but only as thick as a line of text: its spread across its long axis is
+    that of a band ``_WORD_DEPTH`` deep at most.
     """
     labels, _ = ndimage.label(mask, structure=np.ones((3, 3), dtype=bool))
-    for sl in ndimage.find_objects(labels):
+    for k, sl in enumerate(ndimage.find_objects(labels), start=1):
         bh, bw = sl[0].stop - sl[0].start, sl[1].stop - sl[1].start
-        if min(bh, bw) >= small and max(bh, bw) >= large:
+        if min(bh, bw) >= small and max(bh, bw) >= large and _thick(labels[sl] == k, small):
             return True
     return False
+
+
+def _thick(blob: np.ndarray, small: float) -> bool:
+    """Whether a blob spreads across its principal axis more than a line of text
+    (``_WORD_DEPTH`` of ``small``, as a band of even depth: its spread is depth / sqrt 12)."""
+    ys, xs = np.nonzero(blob)
+    spread = np.linalg.eigvalsh(np.cov(np.stack([xs, ys]).astype(float)))[0]
+    return spread > (_WORD_DEPTH * small) ** 2 / 12
 
 
 def one_table(work: Work, upper: Box, lower: Box) -> bool:
@@ -238,6 +251,11 @@ def one_table(work: Work, upper: Box, lower: Box) -> bool:
     if len(above) < _TABLE_GAPS or len(below) < _TABLE_GAPS:
         return False
     return _within(above, below) >= _ALIGNED and _within(below, above) >= _ALIGNED
+
+
+def is_table(work: Work, box: Box) -> bool:
+    """Whether a piece is lines of text in columns: a table, a panel of its own."""
+    return bool(_column_gaps(work, box))
 
 
 def _column_gaps(work: Work, box: Box) -> list[tuple[int, int]]:
