@@ -813,6 +813,23 @@ def test_printed_letters_split_an_even_grid_the_cuts_cannot(index, family, n):
     assert labels == [p.label for p in fig.panels]
 
 
+def test_printed_letters_read_an_even_grid_where_snapped_cuts_fall_in_photographs():
+    """A black mosaic of six fluorescence photographs, edge to edge: the cut between its
+    rows snaps to a black stretch inside the lower photographs, where no letter reads; the
+    grid at its even places reads "a." to "f." in most corners (development seed 1)."""
+    from tests.fixtures.synthetic_figures import _compound
+
+    fig = _compound("dev", 1, 207)
+    assert fig.family == "mosaic_photos" and fig.background == "black"
+    rgb = fig.image.convert("RGB")
+    result = split_figure({"key": "PMC1_F1", "caption": fig.caption}, jpeg_bytes(rgb))
+    assert result.decision.reason == "printed-letters"
+    size = (rgb.width, rgb.height) * 2
+    boxes = [tuple(v * s for v, s in zip(r["box"], size, strict=True)) for r in result.rows]
+    assert_panels(boxes, [p.box for p in fig.panels], 0.7)
+    assert [r["label"] for r in result.rows] == [p.label for p in fig.panels]
+
+
 @pytest.mark.parametrize(
     ("index", "family", "n"),
     [(230, "mosaic_photos", 4), (522, "mosaic_photos", 9), (76, "shared_axes", 3)],

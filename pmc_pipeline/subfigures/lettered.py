@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import itertools
 import string
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 from PIL import Image
@@ -107,14 +107,8 @@ class _Grids:
         anchors = _anchors(letters if anchored else [], work.scale)
         best: tuple[int, list[Box]] | None = None
         readable = sum(label not in UNREADABLE for label in labels)
-        for rows in (r for r in range(1, n + 1) if n % r == 0):
+        for rows, ys, xs in self._layouts(n, anchors):
             cols = n // rows
-            ys = _bands(self.whole, 1, rows, *self.lines[1], anchors[1])
-            xs = _bands(self.whole, 0, cols, *self.lines[0], anchors[0])
-            if any(
-                e - s < min_side(work, axis) for axis, bands in ((1, ys), (0, xs)) for s, e in bands
-            ):
-                continue  # cells too small for panels
             cells = [trim(work, (x[0], y[0], x[1], y[1])) for y in ys for x in xs]
             if not all(panel_sized(work, c) for c in cells):  # letters vouch for what they hold
                 continue
@@ -137,6 +131,33 @@ class _Grids:
                 if clear and (best is None or len(right) > best[0]):
                     best = (len(right), placed)
         return None if best is None else best[1]
+
+    def _layouts(
+        self, n: int, anchors: tuple[list[int], list[int]]
+    ) -> Iterator[tuple[int, list[Span], list[Span]]]:
+        """Each even grid of n cells (rows, row bands, column bands), its cuts snapped to
+        gutters and frame lines; then, on a dark figure, at their even places too: black
+        stretches inside fluorescence photographs draw the snapped cuts into a photograph,
+        where only the letters can tell the even grid is right."""
+        plain = {axis: np.zeros(len(self.lines[axis][0]), bool) for axis in (0, 1)}
+        for rows in (r for r in range(1, n + 1) if n % r == 0):
+            cols = n // rows
+            ys = _bands(self.whole, 1, rows, *self.lines[1], anchors[1])
+            xs = _bands(self.whole, 0, cols, *self.lines[0], anchors[0])
+            grids = [(ys, xs)]
+            if self.work.bg < DARK:
+                even = (
+                    _bands(self.whole, 1, rows, plain[1], plain[1], anchors[1]),
+                    _bands(self.whole, 0, cols, plain[0], plain[0], anchors[0]),
+                )
+                grids += [even] if even != (ys, xs) else []
+            for ys, xs in grids:
+                if all(
+                    e - s >= min_side(self.work, axis)
+                    for axis, b in ((1, ys), (0, xs))
+                    for s, e in b
+                ):
+                    yield rows, ys, xs  # else cells too small for panels
 
 
 def _panel_letters(marks: list[Reading]) -> list[Reading]:
