@@ -797,6 +797,22 @@ def _generated_split(index: int, blots: bool = False):
     return fig, result.decision, boxes, [r["label"] for r in accepted]
 
 
+def _extracted_split(seed: int, index: int):
+    """A generated development compound split as it is after extraction (normalised, its
+    long side fitted): its truth, the decision, and the accepted panels' boxes (generated
+    px) and labels."""
+    from tests.fixtures.synthetic_figures import _compound
+
+    fig = _compound("dev", seed, index)
+    buf = io.BytesIO()
+    fig.image.save(buf, "PNG")
+    data = normalise_image(buf.getvalue()).jpeg
+    result = split_figure({"key": "PMC1_F1", "caption": fig.caption}, data)
+    size = fig.image.size * 2
+    boxes = [tuple(v * s for v, s in zip(r["box"], size, strict=True)) for r in result.rows]
+    return fig, result.decision, boxes, [r["label"] for r in result.rows]
+
+
 @pytest.mark.parametrize(
     ("index", "family", "n"),
     [(7, "mosaic_photos", 6), (101, "shared_axes", 4), (22, "mosaic_photos", 9)],
@@ -817,17 +833,32 @@ def test_printed_letters_read_an_even_grid_where_snapped_cuts_fall_in_photograph
     """A black mosaic of six fluorescence photographs, edge to edge: the cut between its
     rows snaps to a black stretch inside the lower photographs, where no letter reads; the
     grid at its even places reads "a." to "f." in most corners (development seed 1)."""
-    from tests.fixtures.synthetic_figures import _compound
-
-    fig = _compound("dev", 1, 207)
+    fig, decision, boxes, labels = _extracted_split(1, 207)
     assert fig.family == "mosaic_photos" and fig.background == "black"
-    rgb = fig.image.convert("RGB")
-    result = split_figure({"key": "PMC1_F1", "caption": fig.caption}, jpeg_bytes(rgb))
-    assert result.decision.reason == "printed-letters"
-    size = (rgb.width, rgb.height) * 2
-    boxes = [tuple(v * s for v, s in zip(r["box"], size, strict=True)) for r in result.rows]
+    assert decision.reason == "printed-letters"
     assert_panels(boxes, [p.box for p in fig.panels], 0.7)
-    assert [r["label"] for r in result.rows] == [p.label for p in fig.panels]
+    assert labels == [p.label for p in fig.panels]
+
+
+@pytest.mark.parametrize(("seed", "index"), [(2, 74), (2, 79)], ids=["white", "pale"])
+def test_small_letters_with_faint_strokes_read_closed(seed, index):
+    """Mosaics of photographs lettered with small lowercase "a" or "a.": on a photograph
+    the threshold breaks their thin strokes, and they match their own shape only with
+    those gaps of a pixel closed (each glyph alone, so no neighbour joins it)."""
+    fig, decision, boxes, labels = _extracted_split(seed, index)
+    assert fig.family == "mosaic_photos" and fig.letters in ("a", "a.")
+    assert decision.reason == "printed-letters"
+    assert_panels(boxes, [p.box for p in fig.panels], 0.7)
+    assert labels == [p.label for p in fig.panels]
+
+
+def test_an_unread_panels_letter_inside_a_cell_refuses_the_grid():
+    """Six tables in a spanning layout (development seed 1): an even 2 x 3 grid reads
+    "a)", "e)" and "f)" in its corners, half the panels, but the letter "c)" stands inside
+    one of its cells, away from the corner: that panel is not where the grid puts it."""
+    fig, decision, _, _ = _extracted_split(1, 275)
+    assert fig.family == "spanning" and len(fig.panels) == 6
+    assert decision.reason != "printed-letters" and not decision.accepted
 
 
 @pytest.mark.parametrize(

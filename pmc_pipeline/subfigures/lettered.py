@@ -124,9 +124,11 @@ class _Grids:
                     continue
                 placed = [boxes[c] for c in order]
                 stray = _stray(self.marks(), right, placed)
+                if {m.label for m in stray} - {r.label for r in right}:
+                    continue  # an unread panel's letter inside a cell: that panel is elsewhere
                 # anchored cuts follow the letters, so a grid that is wrong still reads right
                 # in many corners: there, a letter in another's cell or inside one refuses it
-                against = wrong + stray
+                against = wrong + len(stray)
                 clear = against == 0 if letters or every else len(right) >= WRONG * against
                 if clear and (best is None or len(right) > best[0]):
                     best = (len(right), placed)
@@ -187,7 +189,7 @@ def _mark_in(marks: list[Reading], box: Box) -> Reading | None:
     return min(inside, key=lambda m: (m.x - x0) + (m.y - y0), default=None)
 
 
-def _stray(marks: list[Reading], right: list[Reading], boxes: list[Box]) -> int:
+def _stray(marks: list[Reading], right: list[Reading], boxes: list[Box]) -> list[Reading]:
     """Letters like the panel letters read (their size, set in line with one of them), on
     the page inside a cell but away from its corner: the letter of a panel that a wrong grid
     holds in the middle of a cell. Tick labels and arrowheads seldom line up so."""
@@ -203,7 +205,7 @@ def _stray(marks: list[Reading], right: list[Reading], boxes: list[Box]) -> int:
         inside = b[0] <= m.x < b[2] and b[1] <= m.y < b[3]
         return inside and (m.x - b[0] > CORNER_W or m.y - b[1] > CORNER_H)
 
-    return sum(like(m) and m not in right and any(stray_in(m, b) for b in boxes) for m in marks)
+    return [m for m in marks if like(m) and m not in right and any(stray_in(m, b) for b in boxes)]
 
 
 def _orders(rows: int, cols: int) -> list[tuple[list[int], float]]:

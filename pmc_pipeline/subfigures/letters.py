@@ -111,9 +111,13 @@ def reads_as(gray: Image.Image, box: Box, labels: list[str]) -> Reading | None:
     top-left corner reads as, strictly: better than any other letter or digit too (tick
     labels and legend words hold glyphs that match some label loosely); None when none
     reads so clearly. Evidence that the panel is there, not only how it is lettered."""
-    lab, found = _corner(gray, box, alone=True)
-    for k, sl in found:
-        label = _read(_normalised(lab[sl] == k)[None], labels, SYMBOLS)
+    found = _corner(gray, box, alone=True)
+    for mask, sl in found:
+        label = _read(_normalised(mask)[None], labels, SYMBOLS)
+        if label is not None:
+            return Reading(label, box[0] + sl[1].start, box[1] + sl[0].start, _height(sl))
+    for mask, sl in found:  # a small letter's faint strokes break it: read it closed too
+        label = _read(_normalised(_closed(mask))[None], labels, SYMBOLS)
         if label is not None:
             return Reading(label, box[0] + sl[1].start, box[1] + sl[0].start, _height(sl))
     return None
@@ -188,16 +192,15 @@ def _columns_first(boxes: list[Box]) -> list[int] | None:
 def _glyphs(gray: Image.Image, box: Box) -> np.ndarray:
     """Normalised masks (k x SIDE*SIDE, unit vectors) of the glyph-like components nearest a
     panel's top-left corner, where its letter is printed; (0, SIDE*SIDE) when none."""
-    lab, found = _corner(gray, box)
-    masks = [_normalised(lab[sl] == k) for k, sl in found]
+    masks = [_normalised(mask) for mask, _ in _corner(gray, box)]
     return np.stack(masks) if masks else np.zeros((0, SIDE * SIDE))
 
 
 def _corner(
     gray: Image.Image, box: Box, alone: bool = False
-) -> tuple[np.ndarray, list[tuple[int, tuple[slice, slice]]]]:
+) -> list[tuple[np.ndarray, tuple[slice, slice]]]:
     """The labelled ink of a panel's top-left corner, where its letter is printed, and its
-    glyph-like components nearest the corner (label, slices), at most CANDIDATES. With
+    glyph-like components nearest the corner (mask, slices), at most CANDIDATES. With
     ``alone``, only glyphs that stand apart from other letters: a panel letter is printed
     by itself, while the "c" of "curcumin" in a legend has neighbours."""
     x0, y0, x1, y1 = box
@@ -217,7 +220,14 @@ def _corner(
             continue
         found.append((sl[0].start + sl[1].start, k, sl))
     found.sort()
-    return lab, [(k, sl) for _, k, sl in found[:CANDIDATES]]
+    return [(lab[sl] == k, sl) for _, k, sl in found[:CANDIDATES]]
+
+
+def _closed(mask: np.ndarray) -> np.ndarray:
+    """A glyph with its gaps of a pixel filled (a morphological closing of it alone, so no
+    neighbour joins it): a small letter on a photograph loses parts of its thin strokes to
+    the threshold and matches its shape only so."""
+    return ndimage.binary_closing(np.pad(mask, 1), structure=_EIGHT)[1:-1, 1:-1]
 
 
 def _off_edge(ink: np.ndarray) -> np.ndarray:
