@@ -64,12 +64,15 @@ class _Blank:
     """Which lines of any rectangle hold no content, from cumulative counts."""
 
     def __init__(self, work: Work) -> None:
-        content = (~work.background)[work.a].view(np.uint8)
-        # int16 holds any count (the work copy is at most ~1024 px a side), at half the work
-        self.down = np.zeros((content.shape[0] + 1, content.shape[1]), dtype=np.int16)
-        np.cumsum(content, axis=0, out=self.down[1:])
-        self.across = np.zeros((content.shape[0], content.shape[1] + 1), dtype=np.int16)
-        np.cumsum(content, axis=1, out=self.across[:, 1:])
+        if not work.summed:  # summed once per figure: every search of it reads them
+            content = (~work.background)[work.a].view(np.uint8)
+            # int16 holds any count (the work copy is at most ~1024 px a side), at half the work
+            down = np.zeros((content.shape[0] + 1, content.shape[1]), dtype=np.int16)
+            np.cumsum(content, axis=0, out=down[1:])
+            across = np.zeros((content.shape[0], content.shape[1] + 1), dtype=np.int16)
+            np.cumsum(content, axis=1, out=across[:, 1:])
+            work.summed.update({0: down, 1: across})
+        self.down, self.across = work.summed[0], work.summed[1]
 
     def counts(self, box: Box, axis: int) -> np.ndarray:
         """Content pixels in each row (axis=1) or column (axis=0) of a box."""
@@ -129,7 +132,6 @@ class _Search:
         self.memo: dict[tuple[Box, int, int], tuple[int, dict[int, _Division]]] = {}
         self.banned: set[Box] = set()
         self.leaves: dict[Box, _Division | None] = {}  # one-panel pieces, judged once
-        self.found: dict[tuple[Box, int, int], list[Cut]] = {}
         self.side = (min_side(work, 0), min_side(work, 1))
         self.area = min_area(work)
 
@@ -149,7 +151,6 @@ class _Search:
     def look_for_faint_seams(self) -> None:
         """Search again with faint seams among the cuts (refused pieces stay refused)."""
         self.faint = True
-        self.found.clear()
         self.memo.clear()
 
     def ban(self, leaves: set[Box]) -> None:
@@ -173,10 +174,10 @@ class _Search:
         """Interior gutters across a box (blank runs that touch neither edge: its margins
         are no cuts), the strongest ``_MAX_CUTS``; seams between photographs too when there
         are fewer gutters than the cuts needed."""
-        key = (box, axis, need)
-        if key not in self.found:
-            self.found[key] = self._cuts(box, axis, need)
-        return self.found[key]
+        key = (box, axis, need, self.faint, self.frames)  # the same in every search
+        if key not in self.work.cuts:
+            self.work.cuts[key] = self._cuts(box, axis, need)
+        return self.work.cuts[key]
 
     def _cuts(self, box: Box, axis: int, need: int) -> list[Cut]:
         counts = self.blank.counts(box, axis)

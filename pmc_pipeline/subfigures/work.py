@@ -42,6 +42,12 @@ class Work:
     masks: dict[int, np.ndarray] = field(default_factory=dict)
     seams: dict[tuple[Box, int, bool], list[int]] = field(default_factory=dict)
     frames: dict[tuple[Box, int], list[tuple[int, int]]] = field(default_factory=dict)
+    # the cut search's: content pixels summed down (axis 0) and across (axis 1), and the
+    # cuts of a box (box, axis, cuts needed, faint seams, frame lines) -> (start, end, strength)
+    summed: dict[int, np.ndarray] = field(default_factory=dict)
+    cuts: dict[tuple[Box, int, int, bool, bool], list[tuple[int, int, float]]] = field(
+        default_factory=dict
+    )
     # per line (axis, cross interval): [(start, end, blank, light)] of the lines computed
     levels: dict[tuple[int, int, int], list[tuple[int, int, np.ndarray, np.ndarray]]] = field(
         default_factory=dict
