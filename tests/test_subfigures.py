@@ -673,6 +673,19 @@ def test_photographs_parted_by_thin_light_lines_are_tiles_without_caption_labels
     assert {(r["label"], r["subcaption"]) for r in result.rows} == {(None, "Channels.")}
 
 
+@pytest.mark.parametrize(("index", "n"), [(360, 6), (333, 4), (165, 5)], ids=["3x2", "row", "pale"])
+def test_photographs_parted_by_lines_the_codec_greyed_are_tiles(index, n):
+    """Generated mosaics (development seed 0) under captions naming no panels, parted by
+    pale lines a pixel or two wide: after JPEG and the fit to 1024 px they are mid-grey, no
+    longer light, but still ridges right across, lighter than the photographs on both
+    sides; every tile is found."""
+    fig, decision, boxes, labels = _extracted_split(0, index)
+    assert not fig.caption_labels and len(fig.panels) == n
+    assert decision.reason == "photo-tiles"
+    assert_panels(boxes, [p.box for p in fig.panels], 0.7)
+    assert labels == [None] * n
+
+
 def test_photo_tiles_need_even_tiles_of_photographs_only():
     """Tiles of uneven width, a pale photograph (too light to tell from the lines), or a
     light stripe half across a tile (another grid the lines missed): kept whole."""

@@ -6,6 +6,8 @@ thin white lines (1-8 px), far too thin for the wide gutters the caption-less ru
 across the figure with photographs pressed against it on both sides does not occur inside
 one photograph, and an even grid of photographs so parted is a mosaic: overwhelming
 evidence without a count. Read at full resolution: a working copy blurs a 2 px line away.
+A pale line a pixel or two wide comes out of the codec mid-grey, no longer light: it counts
+as a ridge, lighter than the photographs beyond it on both sides, right across.
 Pale photographs (stained sections near white) are too light to tell from the lines: they
 stay whole.
 """
@@ -20,6 +22,7 @@ from .work import runs
 
 LIGHT = 200  # a pixel this light belongs to a parting line, a darker one to a photograph
 LINE = 0.9  # a parting line is light across this share of the figure, at least
+RIDGE = 24  # grey levels a thin parting line stands above the photograph on both sides
 PHOTO = 0.8  # a photograph is dark in this share of its pixels, beside the line and within
 STRIPE = 0.5  # ... and in this share of each of its rows and columns
 _MOSTLY = 0.5  # a grid of photographs is dark in this share of the figure at least, margins
@@ -40,9 +43,9 @@ def tile_panels(gray: Image.Image) -> list[Box] | None:
     if content is None:
         return None
     x0, y0, x1, y1 = content
-    inner = dark[y0:y1, x0:x1]
-    ys = _parts(inner, axis=1)
-    xs = _parts(inner, axis=0)
+    inner, grey = dark[y0:y1, x0:x1], a[y0:y1, x0:x1]
+    ys = _parts(inner, grey, axis=1)
+    xs = _parts(inner, grey, axis=0)
     if len(ys) * len(xs) < 2 or not (_even(ys) and _even(xs)):
         return None
     h, w = inner.shape
@@ -62,13 +65,14 @@ def _content_box(dark: np.ndarray) -> Box | None:
     return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
 
 
-def _parts(dark: np.ndarray, axis: int) -> list[tuple[int, int]]:
+def _parts(dark: np.ndarray, grey: np.ndarray, axis: int) -> list[tuple[int, int]]:
     """Spans between the parting lines across rows (axis=1) or columns (axis=0): light
-    lines right across, with photograph pressed against both sides."""
+    lines right across (or ridges: a pale line of a pixel or two that the codec greyed),
+    with photograph pressed against both sides."""
     lines = dark if axis == 1 else dark.T
     light = 1.0 - lines.mean(axis=1)
     edges = [0]
-    for s, e in runs(light >= LINE):
+    for s, e in runs((light >= LINE) | _ridges(grey if axis == 1 else grey.T)):
         if s < _FLANK or e + _FLANK > light.size:
             continue
         before, after = lines[s - _FLANK : s], lines[e : e + _FLANK]
@@ -76,6 +80,28 @@ def _parts(dark: np.ndarray, axis: int) -> list[tuple[int, int]]:
             edges += [s, e]
     edges.append(light.size)
     return list(zip(edges[0::2], edges[1::2], strict=True))
+
+
+def _ridges(lines: np.ndarray) -> np.ndarray:
+    """Per line (row of ``lines``): whether it lies in a ridge one to three lines wide that
+    is lighter by RIDGE than the lines beyond it (two away: the codec's blur between)
+    along LINE of its length at least. A parting line one or two pixels wide between dark
+    photographs comes out of a JPEG mid-grey, no longer light, but still a ridge right
+    across; inside one photograph, no line is."""
+    a = lines.astype(np.int16)
+    n = len(a)
+    ridge = np.zeros(n, bool)
+    for w in (1, 2, 3):
+        if n < w + 4:
+            break
+        top = a[2 : n - w - 1]
+        for k in range(1, w):
+            top = np.maximum(top, a[2 + k : n - w - 1 + k])
+        flanks = np.maximum(a[: n - w - 3], a[w + 3 :])
+        found = np.flatnonzero(((top - flanks) >= RIDGE).mean(axis=1) >= LINE) + 2
+        for k in range(w):
+            ridge[found + k] = True
+    return ridge
 
 
 def _even(spans: list[tuple[int, int]]) -> bool:
