@@ -44,10 +44,10 @@ def gutter_panels(work: Work) -> list[Box] | None:
         return None
     whole = trim(work, (0, 0, *work.size))
     best: list[Box] | None = None
+    parting = PARTING / work.scale
     for axis in (1, 0):
         boxes = _divide(work, whole, axis, _LEVELS)
         more = boxes is not None and len(boxes) > max(1, len(best or ()))
-        parting = PARTING / work.scale
         if more and all(is_panel(work, b) and not holds_panels(work, b, parting) for b in boxes):
             best = boxes
     return best

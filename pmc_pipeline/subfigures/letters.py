@@ -15,6 +15,7 @@ shapes stored in ``glyphs``) and a few milliseconds a figure.
 from __future__ import annotations
 
 import functools
+import itertools
 import string
 from collections.abc import Sequence
 from typing import NamedTuple
@@ -112,12 +113,10 @@ def reads_as(gray: Image.Image, box: Box, labels: list[str]) -> Reading | None:
     labels and legend words hold glyphs that match some label loosely); None when none
     reads so clearly. Evidence that the panel is there, not only how it is lettered."""
     found = _corner(gray, box, alone=True)
-    for mask, sl in found:
+    # then each closed, as a small letter's faint strokes break it (closed only if needed)
+    closed = ((_closed(mask), sl) for mask, sl in found)
+    for mask, sl in itertools.chain(found, closed):
         label = _read(_normalised(mask)[None], labels, SYMBOLS)
-        if label is not None:
-            return Reading(label, box[0] + sl[1].start, box[1] + sl[0].start, _height(sl))
-    for mask, sl in found:  # a small letter's faint strokes break it: read it closed too
-        label = _read(_normalised(_closed(mask))[None], labels, SYMBOLS)
         if label is not None:
             return Reading(label, box[0] + sl[1].start, box[1] + sl[0].start, _height(sl))
     return None
@@ -199,8 +198,8 @@ def _glyphs(gray: Image.Image, box: Box) -> np.ndarray:
 def _corner(
     gray: Image.Image, box: Box, alone: bool = False
 ) -> list[tuple[np.ndarray, tuple[slice, slice]]]:
-    """The labelled ink of a panel's top-left corner, where its letter is printed, and its
-    glyph-like components nearest the corner (mask, slices), at most CANDIDATES. With
+    """The glyph-like components of the ink of a panel's top-left corner, where its letter
+    is printed, nearest the corner: (mask, slices), at most CANDIDATES. With
     ``alone``, only glyphs that stand apart from other letters: a panel letter is printed
     by itself, while the "c" of "curcumin" in a legend has neighbours."""
     x0, y0, x1, y1 = box
