@@ -736,14 +736,22 @@ def test_a_spanning_layout_splits_at_clean_gutters_without_caption_labels():
 
 @pytest.mark.parametrize(
     ("seed", "index"),
-    [(0, 247), (1, 257), (1, 78), (1, 332)],
-    ids=["rotated-labels", "three-rotated-bar-charts", "legend-outside", "legend-beyond-gutter"],
+    [(0, 247), (1, 257), (1, 78), (1, 332), (2, 145)],
+    ids=[
+        "rotated-labels",
+        "three-rotated-bar-charts",
+        "legend-outside",
+        "legend-beyond-gutter",
+        "blots-of-uneven-heights",
+    ],
 )
 def test_charts_with_their_labels_and_legends_split_at_clean_gutters(seed, index):
     """Compounds under captions naming no panels, parted by wide gutters: a bar chart's
     slanted tick labels hang a pixel below its axis (no second panel), a legend beside its
     line chart is a fraction of its area, and a legend beyond a wide gutter is a third of
-    its chart's width and no table: each joins its chart, and every panel is found."""
+    its chart's width and no table: each joins its chart, and every panel is found. Rows
+    one above another may differ in height up to 3x (a blot of five strips over one of
+    two), where pieces side by side may differ 2x unless the shorter is a stack."""
     from tests.fixtures.synthetic_figures import _compound
 
     fig = _compound("dev", seed, index)

@@ -23,7 +23,8 @@ from .roles import cuts_one_block, is_panel, is_table
 from .work import DARK, Work, background_lines, gutter_pieces, runs, trim
 
 WIDE = 12.0  # figure px: the least width of a gutter between panels the caption never named
-EVEN_ONE = 2.0  # pieces side by side differ in length by at most this ratio, or up to
+EVEN_ONE = 2.0  # pieces side by side differ in width by at most this ratio (rows one above
+# another, in height, by EVEN: a blot of five strips over one of two), or up to
 EVEN = 3.0  # this one where the shorter piece is a stack of panels (a spanning panel beside
 # it): a colour bar or a legend beside its chart is one short piece
 ANNOTATION = 32  # figure px: a title or a lone letter beyond a gutter is this long at most
@@ -94,7 +95,8 @@ def _divide(work: Work, box: Box, axis: int, levels: int) -> list[Box] | None:
     out: list[Box] = []
     for piece, length in zip(pieces, lengths, strict=True):
         leaves = _divide(work, piece, 1 - axis, levels - 1)
-        if leaves is None or (max(lengths) > EVEN_ONE * length and len(leaves) < 2):
+        beside = axis == 0  # rows one above another may differ more: blots of 2 and 5 strips
+        if leaves is None or (beside and max(lengths) > EVEN_ONE * length and len(leaves) < 2):
             return None  # a short piece beside a long one is a stack, not a colour bar
         out += leaves
     return out
