@@ -818,17 +818,26 @@ def _generated_split(index: int, blots: bool = False):
     return fig, result.decision, boxes, [r["label"] for r in accepted]
 
 
-def _extracted_split(seed: int, index: int):
-    """A generated development compound split as it is after extraction (normalised, its
-    long side fitted): its truth, the decision, and the accepted panels' boxes (generated
-    px) and labels."""
+def _extracted(seed: int, index: int):
+    """A generated development compound and its split, as the split stage sees it after
+    extraction (normalised, its long side fitted)."""
     from tests.fixtures.synthetic_figures import _compound
 
-    fig = _compound("dev", seed, index)
+    return _split_extracted(_compound("dev", seed, index))
+
+
+def _split_extracted(fig):
+    """A generated figure split from its normalised JPEG, with its caption."""
     buf = io.BytesIO()
     fig.image.save(buf, "PNG")
     data = normalise_image(buf.getvalue()).jpeg
-    result = split_figure({"key": "PMC1_F1", "caption": fig.caption}, data)
+    return fig, split_figure({"key": "PMC1_F1", "caption": fig.caption}, data)
+
+
+def _extracted_split(seed: int, index: int):
+    """:func:`_extracted`: its truth, the decision, and the accepted panels' boxes
+    (generated px) and labels."""
+    fig, result = _extracted(seed, index)
     size = fig.image.size * 2
     boxes = [tuple(v * s for v, s in zip(r["box"], size, strict=True)) for r in result.rows]
     return fig, result.decision, boxes, [r["label"] for r in result.rows]
@@ -931,13 +940,7 @@ def test_panels_whose_letters_contradict_their_order_carry_the_whole_caption():
     """A generated mosaic (development seed 1) whose panels are found right but whose
     printed letters read, in three corners, as three other labels: rows-first would pair 6
     of its 8 panels with another panel's sub-caption, so each carries the whole caption."""
-    from tests.fixtures.synthetic_figures import _compound
-
-    fig = _compound("dev", 1, 148)
-    buf = io.BytesIO()
-    fig.image.save(buf, "PNG")
-    data = normalise_image(buf.getvalue()).jpeg  # as the split stage sees it
-    result = split_figure({"key": "PMC1_F1", "caption": fig.caption}, data)
+    fig, result = _extracted(1, 148)
     assert result.decision.accepted and not result.decision.ordered
     assert len(result.rows) == len(fig.panels) == 8
     assert {(r["label"], r["aligned"]) for r in result.rows} == {(None, False)}
@@ -1007,13 +1010,7 @@ def generated_slice():
     split stage splits them: from the normalised JPEG, with their captions."""
     from tests.fixtures.synthetic_figures import iter_generate
 
-    out = []
-    for fig in iter_generate("heldout", 12, 12, seed=3):
-        buf = io.BytesIO()
-        fig.image.save(buf, "PNG")
-        data = normalise_image(buf.getvalue()).jpeg
-        out.append((fig, split_figure({"key": "PMC1_F1", "caption": fig.caption}, data)))
-    return out
+    return [_split_extracted(fig) for fig in iter_generate("heldout", 12, 12, seed=3)]
 
 
 def test_generated_single_figures_yield_no_panels(generated_slice):

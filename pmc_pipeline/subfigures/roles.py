@@ -14,7 +14,16 @@ import numpy as np
 from scipy import ndimage
 
 from .boxes import Box
-from .work import LINE_MAX, Runs, Work, background_lines, gutter_pieces, runs, trim
+from .work import (
+    LINE_MAX,
+    Runs,
+    Work,
+    background_lines,
+    gutter_pieces,
+    long_runs,
+    runs,
+    trim,
+)
 
 _MIN_SIDE_FRAC = 0.08  # a panel spans at least this fraction of the figure's width and height
 _MIN_SIDE_PX = 24  # ... and at least this many work pixels on each side
@@ -122,27 +131,8 @@ def _has_structure(work: Work, box: Box) -> bool:
 def _band_depth(mask: np.ndarray, length: float, axis: int) -> int:
     """The most consecutive rows (axis=1) or columns (axis=0) that each hold a run of True
     at least ``length`` long."""
-    long, _, _ = _long_runs(mask if axis == 1 else mask.T, length)
+    long, _, _ = long_runs(mask if axis == 1 else mask.T, length)
     return max((e - s for s, e in runs(long)), default=0)
-
-
-def _long_runs(lines: np.ndarray, length: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per row of a 2-D mask: whether it holds a run of True at least ``length`` long, and
-    where its first such run starts and its last ends (0 where none)."""
-    h, w = lines.shape
-    long, first, last = np.zeros(h, bool), np.zeros(h, np.int64), np.zeros(h, np.int64)
-    candidates = np.flatnonzero(lines.view(np.uint8).sum(axis=1, dtype=np.int32) >= length)
-    if not candidates.size:
-        return long, first, last
-    picked = np.zeros((candidates.size, w + 2), dtype=bool)
-    picked[:, 1:-1] = lines[candidates]
-    row, col = np.divmod(np.flatnonzero(np.diff(picked.view(np.int8), axis=1)), w + 1)
-    keep = col[1::2] - col[0::2] >= length
-    rows, starts, ends = candidates[row[0::2][keep]], col[0::2][keep], col[1::2][keep]
-    long[rows] = True
-    first[rows[::-1]] = starts[::-1]  # the first assignment to a row wins when reversed
-    last[rows] = ends
-    return long, first, last
 
 
 def cuts_one_block(work: Work, boxes: list[Box]) -> bool:
@@ -189,7 +179,7 @@ def _strip_band(work: Work, box: Box, last: bool) -> tuple[int, int, int, int] |
     deep, with a sparse line (a gap, a line of text) or the piece's edge beyond it."""
     x0, y0, x1, y1 = box
     mask = _speckle_filled(work.content((0, 0, *work.size))[y0:y1, x0:x1])
-    long, first, end = _long_runs(mask, 0.5 * (x1 - x0))
+    long, first, end = long_runs(mask, 0.5 * (x1 - x0))
     bands = [(s, e) for s, e in runs(long) if e - s >= _BAND / work.scale]
     if not bands:
         return None

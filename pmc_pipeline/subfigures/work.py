@@ -263,11 +263,26 @@ def rule_lines(work: Work, box: Box, axis: int, share: float) -> np.ndarray:
     x0, y0, x1, y1 = box
     ink = work.a[y0:y1, x0:x1] < DARK
     lines = ink if axis == 1 else ink.T
-    need = share * lines.shape[1]
-    out = np.zeros(lines.shape[0], bool)
-    for i in np.flatnonzero(lines.sum(axis=1) >= need):
-        out[i] = max((e - s for s, e in runs(lines[i])), default=0) >= need
-    return out
+    return long_runs(lines, share * lines.shape[1])[0]
+
+
+def long_runs(lines: np.ndarray, length: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row of a 2-D mask: whether it holds a run of True at least ``length`` long, and
+    where its first such run starts and its last ends (0 where none)."""
+    h, w = lines.shape
+    long, first, last = np.zeros(h, bool), np.zeros(h, np.int64), np.zeros(h, np.int64)
+    candidates = np.flatnonzero(lines.view(np.uint8).sum(axis=1, dtype=np.int32) >= length)
+    if not candidates.size:
+        return long, first, last
+    picked = np.zeros((candidates.size, w + 2), dtype=bool)
+    picked[:, 1:-1] = lines[candidates]
+    row, col = np.divmod(np.flatnonzero(np.diff(picked.view(np.int8), axis=1)), w + 1)
+    keep = col[1::2] - col[0::2] >= length
+    rows, starts, ends = candidates[row[0::2][keep]], col[0::2][keep], col[1::2][keep]
+    long[rows] = True
+    first[rows[::-1]] = starts[::-1]  # the first assignment to a row wins when reversed
+    last[rows] = ends
+    return long, first, last
 
 
 def runs(mask: np.ndarray) -> list[tuple[int, int]]:
