@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -51,8 +52,7 @@ class Guided:
     panels_ok: bool  # every panel passes the role rules (not a legend, label or strip)
 
 
-@dataclass(frozen=True)
-class _Division:
+class _Division(NamedTuple):  # a tuple: built many times per search, cheaply
     score: float  # log-strength of the cuts less unevenness
     weakest: float
     boxes: tuple[Box, ...]
@@ -65,7 +65,7 @@ class _Blank:
 
     def __init__(self, work: Work) -> None:
         if not work.summed:  # summed once per figure: every search of it reads them
-            content = (~work.background)[work.a].view(np.uint8)
+            content = np.take(~work.background, work.a).view(np.uint8)  # 2x fancy indexing
             # int16 holds any count (the work copy is at most ~1024 px a side), at half the work
             down = np.zeros((content.shape[0] + 1, content.shape[1]), dtype=np.int16)
             np.cumsum(content, axis=0, out=down[1:])
@@ -236,6 +236,7 @@ class _Search:
         starts = [*(c[0] for c in found), length]  # where the piece before cut j ends
 
         most = k if levels > 1 else 1  # panels one piece may hold: the last level, one
+        gains = [math.log1p(c[2]) for c in found]
         pieces: dict[tuple[int, int, int], _Division | None] = {}
 
         def piece(i: int, j: int, here: int) -> _Division | None:
@@ -255,6 +256,9 @@ class _Search:
         # before is compared with): filled from the end.
         best: list[dict[int, list[tuple[_Division, int]]]] = [{} for _ in range(m + 1)]
         for i in range(m, -1, -1):
+            # what follows a first piece ending at cut j, for each count of pieces after it:
+            # the same for every count of pieces in the stretch, so picked once
+            picks: list[dict[int, _Division | None]] = [{} for _ in range(m)]
             # the stretch holds m - i + 1 pieces at most, each of at most ``most`` panels
             for left in range(1, min(k, (m - i + 1) * most) + 1):
                 options = []
@@ -263,26 +267,31 @@ class _Search:
                     options.append((last, starts[m] - ends[i]))
                 for j in range(i, m):
                     length = starts[j] - ends[i]
-                    top = None  # the best division whose first piece ends at cut j
+                    after_j, picked = best[j + 1], picks[j]
+                    top = None  # the best first piece and what follows, ending at cut j
                     # the m - j pieces after cut j hold the rest: at most ``most`` each
                     for here in range(max(1, left - (m - j) * most), min(left, most + 1)):
-                        first = piece(i, j, here)
-                        after = first and _pick(best[j + 1].get(left - here, []), length)
-                        if after is None or first is None:
+                        rest = left - here
+                        if rest not in picked:
+                            picked[rest] = _pick(after_j.get(rest, []), length)
+                        after = picked[rest]
+                        first = after and piece(i, j, here)
+                        if not first:
                             continue
-                        strength = found[j][2]
-                        score = first.score + after.score + math.log1p(strength)
-                        weakest = min(first.weakest, after.weakest, strength)
-                        if top is None or (score, weakest) > (top.score, top.weakest):
-                            top = _Division(
-                                score,
-                                weakest,
-                                first.boxes + after.boxes,
-                                max(first.uneven, after.uneven),
-                                first.seamed or after.seamed or found[j][0] == found[j][1],
-                            )
+                        score = first.score + after.score + gains[j]
+                        weakest = min(first.weakest, after.weakest, found[j][2])
+                        if top is None or (score, weakest) > top[:2]:
+                            top = (score, weakest, first, after)
                     if top:
-                        options.append((top, length))
+                        score, weakest, first, after = top
+                        division = _Division(
+                            score,
+                            weakest,
+                            first.boxes + after.boxes,
+                            max(first.uneven, after.uneven),
+                            first.seamed or after.seamed or found[j][0] == found[j][1],
+                        )
+                        options.append((division, length))
                 best[i][left] = options
         divisions = {n: d for n in range(2, k + 1) if (d := _pick(best[0].get(n, []), None))}
         self.memo[key] = (k, divisions)
@@ -291,13 +300,17 @@ class _Search:
 
 def _pick(options: list[tuple[_Division, int]], before: int | None) -> _Division | None:
     """The best of the divisions that follow a piece ``before`` long, unevenness charged."""
-    best, best_key, best_ratio = None, None, 0.0
+    best, best_score, best_weakest, best_ratio = None, 0.0, 0.0, 0.0
     for division, first in options:
         ratio = 0.0 if before is None else abs(math.log(max(before, 1) / max(first, 1)))
-        key = (division.score - UNEVEN * ratio, division.weakest)
-        if best_key is None or key > best_key:
-            best, best_key, best_ratio = division, key, ratio
-    if best is None or best_key is None:
+        score = division.score - UNEVEN * ratio
+        if (
+            best is None
+            or score > best_score
+            or (score == best_score and division.weakest > best_weakest)
+        ):
+            best, best_score, best_weakest, best_ratio = division, score, division.weakest, ratio
+    if best is None:
         return None
     uneven = max(best.uneven, best_ratio)
-    return _Division(best_key[0], best.weakest, best.boxes, uneven, best.seamed)
+    return _Division(best_score, best.weakest, best.boxes, uneven, best.seamed)
