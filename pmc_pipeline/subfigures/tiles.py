@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image
 
 from .boxes import Box
-from .work import runs
+from .work import runs, share
 
 LIGHT = 200  # a pixel this light belongs to a parting line, a darker one to a photograph
 LINE = 0.9  # a parting line is light across this share of the figure, at least
@@ -98,9 +98,8 @@ def _ridges(lines: np.ndarray) -> np.ndarray:
         for k in range(1, w):
             top = np.maximum(top, a[2 + k : n - w - 1 + k])
         flanks = np.maximum(a[: n - w - 3], a[w + 3 :])
-        found = np.flatnonzero(((top - flanks) >= RIDGE).mean(axis=1) >= LINE) + 2
-        for k in range(w):
-            ridge[found + k] = True
+        found = np.flatnonzero(share((top - flanks) >= RIDGE, axis=1) >= LINE) + 2
+        ridge[found[:, None] + np.arange(w)] = True  # each ridge's w lines
     return ridge
 
 
