@@ -282,6 +282,20 @@ def test_two_tables_of_their_own_columns_are_two_panels():
     assert len(decided(jpeg(fig), 2)) == 2
 
 
+def test_two_tables_of_one_template_a_wide_gutter_apart_are_two_panels():
+    """The same table twice, one over the other, 120 px apart, under a caption naming (A)
+    and (B): their columns line up as rows of one table's do, but no table leaves a blank
+    gap many lines deep between its rows (development seed 1, a spanning compound of such
+    tables, had been refused as one table)."""
+
+    table = dev_single(0, 25).image.convert("RGB")
+    fig = Image.new("RGB", (table.width, 2 * table.height + 120), "white")
+    fig.paste(table, (0, 0))
+    fig.paste(table, (0, table.height + 120))
+    truth = [(0, 0, table.width, table.height), (0, table.height + 120, *fig.size)]
+    assert_panels(decided(jpeg(fig), 2), truth, 0.7)
+
+
 def test_grey_image_modes_and_large_images_work():
     fig, truth = grid([chart(500, 400, k) for k in range(4)], 2, 20, "white")
     big = fig.resize((fig.width * 2, fig.height * 2))  # 2080 px: reduced before cutting

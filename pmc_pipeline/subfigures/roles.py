@@ -44,7 +44,8 @@ _SAME_SPAN = 0.03  # strips of one blot start and end within this share of their
 _SAME_DEPTH = 1.5  # and are about one depth (within this ratio)
 _TABLE_LINES = 3  # a piece of a table holds this many lines of text at least, ...
 _TABLE_GAPS = 2  # ... in columns parted by this many blank gaps at least, ...
-_ALIGNED = 0.8  # ... and this share of either piece's gaps fall within the other's
+_ALIGNED = 0.8  # ... and this share of either piece's gaps fall within the other's,
+_ROW_GAP = 3.0  # ... and parted by no blank gutter deeper than this many text lines
 
 
 def is_panel(work: Work, box: Box) -> bool:
@@ -230,40 +231,53 @@ def _thick(blob: np.ndarray, small: float) -> bool:
 
 def one_table(work: Work, upper: Box, lower: Box) -> bool:
     """Whether two pieces, one above the other, are rows of one table cut between them (a
-    caption naming panels that are not there): both are lines of text, and the blank gaps
-    between their text columns stand at the same places. Two tables of a compound seldom
-    share their columns; stacked charts share an axis, but are no lines of text."""
+    caption naming panels that are not there): both are lines of text, the blank gaps
+    between their text columns stand at the same places, and the gap between the pieces is
+    one a table leaves between its rows. Two tables of one template (a compound of tables)
+    share their columns, but stand a gutter apart many lines deep; stacked charts share an
+    axis, but are no lines of text."""
     x0, x1 = max(upper[0], lower[0]), min(upper[2], lower[2])
     if x1 - x0 < 0.8 * min(upper[2] - upper[0], lower[2] - lower[0]):
         return False
-    above = _column_gaps(work, (x0, upper[1], x1, upper[3]))
-    below = _column_gaps(work, (x0, lower[1], x1, lower[3]))
+    above, line_above = _column_gaps(work, (x0, upper[1], x1, upper[3]))
+    below, line_below = _column_gaps(work, (x0, lower[1], x1, lower[3]))
     if len(above) < _TABLE_GAPS or len(below) < _TABLE_GAPS:
+        return False
+    if _gutter_between(work, (x0, upper[3], x1, lower[1]), _ROW_GAP * max(line_above, line_below)):
         return False
     return _within(above, below) >= _ALIGNED and _within(below, above) >= _ALIGNED
 
 
+def _gutter_between(work: Work, band: Box, deep: float) -> bool:
+    """Whether the band between two pieces is a blank gutter deeper than ``deep`` (work
+    px): a gutter between two tables, not the gap between rows of one (nor a stretch that
+    holds a third piece)."""
+    return band[3] - band[1] > deep and bool(background_lines(work, band, 1).all())
+
+
 def is_table(work: Work, box: Box) -> bool:
     """Whether a piece is lines of text in columns: a table, a panel of its own."""
-    return bool(_column_gaps(work, box))
+    return bool(_column_gaps(work, box)[0])
 
 
-def _column_gaps(work: Work, box: Box) -> list[tuple[int, int]]:
+def _column_gaps(work: Work, box: Box) -> tuple[list[tuple[int, int]], float]:
     """The blank gaps between the text columns of a block of text lines (work px along x,
     interior, as wide as a line is high at least: wider than the space between words):
     columns blank in all lines that hold text but a quarter at most (a header line merged
     with the rule under it has no blank column), rule lines aside; [] unless the box is
-    lines of text (``_TABLE_LINES``, each a thin strip)."""
+    lines of text (``_TABLE_LINES``, each a thin strip). With them, the lines' median
+    depth (work px)."""
     strips = gutter_pieces(work, box, 1)
     lines = [s for s in strips if s[3] - s[1] > LINE_MAX]
     if len(lines) < _TABLE_LINES or any(
         (s[2] - s[0]) < _LABEL_ASPECT * (s[3] - s[1]) for s in strips
     ):
-        return []
+        return [], 0.0
     votes = np.sum([background_lines(work, s, 0) for s in lines], axis=0)
     blank = votes >= len(lines) - len(lines) // 4  # a header merged with its rule aside
     line = float(np.median([s[3] - s[1] for s in lines]))
-    return [(s, e) for s, e in runs(blank) if s > 0 and e < blank.size and e - s >= line]
+    gaps = [(s, e) for s, e in runs(blank) if s > 0 and e < blank.size and e - s >= line]
+    return gaps, line
 
 
 def _within(gaps: list[tuple[int, int]], others: list[tuple[int, int]]) -> float:
