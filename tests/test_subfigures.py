@@ -896,6 +896,18 @@ def test_small_letters_with_faint_strokes_read_closed(seed, index):
     assert labels == [p.label for p in fig.panels]
 
 
+def test_a_weak_uneven_division_whose_every_piece_reads_its_letter_is_accepted():
+    """A wide scan over two smaller ones on black (development seed 1): the black inside
+    the scans makes the cuts weak, and the pieces side by side are uneven, so the cuts alone
+    are not trusted; but each of the three pieces prints its own letter, (A), (B), (C), in
+    its top-left corner: caption, cuts and letters agree on every panel."""
+    fig, decision, boxes, labels = _extracted_split(1, 21)
+    assert fig.family == "spanning" and len(fig.panels) == 3
+    assert decision.reason == "printed-letters"
+    assert_panels(boxes, [p.box for p in fig.panels], 0.7)
+    assert labels == [p.label for p in fig.panels]
+
+
 def test_an_unread_panels_letter_inside_a_cell_refuses_the_grid():
     """Six tables in a spanning layout (development seed 1): an even 2 x 3 grid reads
     "a)", "e)" and "f)" in its corners, half the panels, but the letter "c)" stands inside

@@ -27,7 +27,7 @@ from .detector import Detector, detected
 from .guided import Guided, guided_panels
 from .gutters import WIDE, gutter_panels, holds_panels
 from .lettered import lettered_grid, unnamed_grid
-from .letters import order_contradicted, printed_order
+from .letters import order_contradicted, printed_order, reads_as, single_letters
 from .roles import cuts_one_block
 from .tiles import tile_panels
 from .work import DARK, Work, to_figure, working_copy
@@ -35,7 +35,8 @@ from .work import DARK, Work, to_figure, working_copy
 # Reasons, one per figure.
 ACCEPTED = "accepted"  # the caption names n panels; clean cuts give n panels
 PRINTED_LETTERS = "printed-letters"  # the printed letters mark an even grid of the caption's n
-# panels (or, for a caption naming none, of as many as the figure letters, every one read)
+# panels (or, for a caption naming none, of as many as the figure letters, every one read),
+# or every piece of a division too weak or uneven to trust reads its own label
 CLEAN_GUTTERS = "clean-gutters"  # the caption names none; wide gutters part clear panels
 PHOTO_TILES = "photo-tiles"  # the caption names none; thin light lines part an even grid of
 # photographs
@@ -89,14 +90,20 @@ def decide_split(
         return SplitDecision([], False, LABEL_GAPS, 0.0)
     work = working_copy(img)
     decision = _layout_decision(work, img, guided_panels(work, n))
+    tried = [decision]
     if not decision.accepted and n >= 4:  # a third level of cuts divides four panels or more
         # a spanning layout (a tall panel beside stacked ones in one row of several) needs a
         # third level of cuts: searched only now, as it costs several times the first two,
         # and without faint seams (they found no more panels there, at a third more time)
         third = _layout_decision(work, img, guided_panels(work, n, levels=3, faint=False))
+        tried.append(third)
         decision = third if third.accepted else decision
     if decision.accepted:
         return _paired(img, decision, split.labels)
+    for weak in tried:  # cuts too weak or uneven: does every piece print its own letter?
+        confirmed = _lettered_pieces(img, weak, split.labels)
+        if confirmed is not None:
+            return confirmed
     lettered = lettered_grid(work, img, split.labels)  # cuts too weak: do the letters agree?
     if lettered is not None:
         return SplitDecision(lettered, True, PRINTED_LETTERS, LETTERS_CONFIDENCE)
@@ -135,6 +142,23 @@ def _layout_decision(work: Work, img: Image.Image, guided: Guided | None) -> Spl
     if not strong and (guided.weakest < WEAK_CUT or not regular):
         return SplitDecision(boxes, False, WEAK_LAYOUT, 0.5 * strength)
     return SplitDecision(boxes, True, ACCEPTED, 0.5 + 0.5 * strength)
+
+
+def _lettered_pieces(
+    img: Image.Image, decision: SplitDecision, labels: list[str]
+) -> SplitDecision | None:
+    """A weak division accepted when every one of its pieces reads as its own label in its
+    top-left corner (rows-first, or columns-first where the letters say so): the caption's
+    count, the cuts and the printed letters then agree on every panel, as in an uneven
+    layout whose pieces differ in size. None when any piece reads no letter or another's."""
+    if decision.reason != WEAK_LAYOUT or not single_letters(labels):
+        return None
+    ordered = _in_printed_order(img, decision, labels)
+    for box, label in zip(ordered.boxes, labels, strict=True):
+        read = reads_as(img, box, labels)
+        if read is None or read.label != label:
+            return None
+    return replace(ordered, accepted=True, reason=PRINTED_LETTERS, confidence=LETTERS_CONFIDENCE)
 
 
 def _in_printed_order(
