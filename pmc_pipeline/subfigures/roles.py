@@ -243,9 +243,10 @@ def one_table(work: Work, upper: Box, lower: Box) -> bool:
     below, line_below = _column_gaps(work, (x0, lower[1], x1, lower[3]))
     if len(above) < _TABLE_GAPS or len(below) < _TABLE_GAPS:
         return False
-    if _gutter_between(work, (x0, upper[3], x1, lower[1]), _ROW_GAP * max(line_above, line_below)):
+    if _within(above, below) < _ALIGNED or _within(below, above) < _ALIGNED:
         return False
-    return _within(above, below) >= _ALIGNED and _within(below, above) >= _ALIGNED
+    deep = _ROW_GAP * max(line_above, line_below)
+    return not _gutter_between(work, (x0, upper[3], x1, lower[1]), deep)
 
 
 def _gutter_between(work: Work, band: Box, deep: float) -> bool:
@@ -264,9 +265,9 @@ def _column_gaps(work: Work, box: Box) -> tuple[list[tuple[int, int]], float]:
     """The blank gaps between the text columns of a block of text lines (work px along x,
     interior, as wide as a line is high at least: wider than the space between words):
     columns blank in all lines that hold text but a quarter at most (a header line merged
-    with the rule under it has no blank column), rule lines aside; [] unless the box is
-    lines of text (``_TABLE_LINES``, each a thin strip). With them, the lines' median
-    depth (work px)."""
+    with the rule under it has no blank column), rule lines aside, with the lines' median
+    depth (work px); no gaps (depth 0) unless the box is lines of text (``_TABLE_LINES``,
+    each a thin strip)."""
     strips = gutter_pieces(work, box, 1)
     lines = [s for s in strips if s[3] - s[1] > LINE_MAX]
     if len(lines) < _TABLE_LINES or any(
