@@ -908,6 +908,18 @@ def test_a_weak_uneven_division_whose_every_piece_reads_its_letter_is_accepted()
     assert labels == [p.label for p in fig.panels]
 
 
+def test_a_short_table_in_a_tall_column_of_lettered_panels_is_a_panel():
+    """A column of four panels (development seed 0): the table "C." takes under a tenth of
+    the figure's height, less than a panel must span, so the cut search refuses it. Its
+    printed letter vouches for its cell, and what the cell holds is no strip or lone letter:
+    the column splits into its four panels, each with its label."""
+    fig, decision, boxes, labels = _extracted_split(0, 367)
+    assert fig.family == "column" and len(fig.panels) == 4
+    assert decision.reason == "printed-letters"
+    assert_panels(boxes, [p.box for p in fig.panels], 0.7)
+    assert labels == [p.label for p in fig.panels]
+
+
 def test_an_unread_panels_letter_inside_a_cell_refuses_the_grid():
     """Six tables in a spanning layout (development seed 1): an even 2 x 3 grid reads
     "a)", "e)" and "f)" in its corners, half the panels, but the letter "c)" stands inside

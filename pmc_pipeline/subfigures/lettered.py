@@ -26,7 +26,7 @@ from PIL import Image
 
 from .boxes import Box, Span
 from .letters import CORNER_H, CORNER_W, Reading, letter_marks, reads_as, single_letters
-from .roles import min_side, panel_sized
+from .roles import cell_sized, min_side
 from .work import DARK, Work, background_lines, rule_lines, runs, to_figure, trim
 
 SNAP = 0.3  # a cut is looked for this share of a cell's length either side of its even place
@@ -109,9 +109,10 @@ class _Grids:
         readable = sum(label not in UNREADABLE for label in labels)
         for rows, ys, xs in self._layouts(n, anchors):
             cols = n // rows
-            cells = [trim(work, (x[0], y[0], x[1], y[1])) for y in ys for x in xs]
-            if not all(panel_sized(work, c) for c in cells):  # letters vouch for what they hold
+            cells = [(x[0], y[0], x[1], y[1]) for y in ys for x in xs]
+            if not all(cell_sized(work, c) for c in cells):  # letters vouch for what they hold
                 continue
+            cells = [trim(work, c) for c in cells]
             boxes = [to_figure(c, work.scale, *self.gray.size) for c in cells]
             read = [_mark_in(letters, b) or reads_as(self.gray, b, labels) for b in boxes]
             for order, share in _orders(rows, cols):  # order[k]: the cell that carries labels[k]

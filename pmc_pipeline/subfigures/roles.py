@@ -64,6 +64,16 @@ def panel_sized(work: Work, box: Box) -> bool:
     return _fits_panel(work, box) and _fits_panel(work, trim(work, box))
 
 
+def cell_sized(work: Work, cell: Box) -> bool:
+    """A grid cell that its printed letter vouches for: the cell has a panel's shape, and
+    what it holds is no thin strip or lone letter, however small a share of the figure it
+    takes (a short table in a tall column of panels)."""
+    x0, y0, x1, y1 = trim(work, cell)
+    w, h = x1 - x0, y1 - y0
+    held = min(w, h) >= _MIN_SIDE_PX and max(w / h, h / w) <= _MAX_ASPECT
+    return held and _fits_panel(work, cell)
+
+
 def _fits_panel(work: Work, box: Box) -> bool:
     w, h = box[2] - box[0], box[3] - box[1]
     return _large_enough(work, box) and max(w / h, h / w) <= _MAX_ASPECT
