@@ -29,6 +29,7 @@ from pmc_pipeline.subfigures import (
     split_figure,
     work,
 )
+from pmc_pipeline.subfigures.boxes import reading_order
 
 # ---- synthetic figures ---------------------------------------------------------------------
 
@@ -920,6 +921,29 @@ def test_a_short_table_in_a_tall_column_of_lettered_panels_is_a_panel():
     assert labels == [p.label for p in fig.panels]
 
 
+@pytest.mark.parametrize(
+    ("seed", "index", "n"),
+    [(1, 49, 8), (1, 333, 9)],
+    ids=["scans-on-black-thin-gutters", "fluorescence-on-black-wide-gutters"],
+)
+def test_black_gutters_are_told_from_the_black_inside_photographs(seed, index, n):
+    """Photographs on black (development set): the dark stretches inside them pass for
+    gutters, so the cut search divides them in the wrong places and the figure stays whole.
+    Where only the border's exact black is background, the gutters alone remain: the
+    figure splits into its n panels."""
+    fig, decision, boxes, _ = _extracted_split(seed, index)
+    assert fig.background == "black" and len(fig.panels) == n
+    assert decision.accepted
+    assert_panels(boxes, [p.box for p in fig.panels], 0.7)
+
+
+def test_panels_that_meet_at_a_seam_are_read_in_rows():
+    """Pieces cut at a seam, each rounded outward to whole pixels, overlap by a pixel: they
+    only meet, so the panel below is no member of the row above."""
+    boxes = [(0, 0, 304, 360), (0, 359, 290, 702), (303, 0, 584, 360), (583, 0, 871, 360)]
+    assert reading_order(boxes) == [boxes[0], boxes[2], boxes[3], boxes[1]]
+
+
 def test_an_unread_panels_letter_inside_a_cell_refuses_the_grid():
     """Six tables in a spanning layout (development seed 1): an even 2 x 3 grid reads
     "a)", "e)" and "f)" in its corners, half the panels, but the letter "c)" stands inside
@@ -965,13 +989,15 @@ def test_one_lettered_chart_under_a_caption_naming_no_panels_stays_whole():
     assert not result.decision.accepted and result.rows == []
 
 
-def test_an_even_grid_with_a_panel_letter_inside_a_cell_is_refused():
-    """A column of four panels, the first a short table too small for a cell of the even
-    4 x 1 grid: the 2 x 2 grid reads A and C in two corners, but B and D stand in line with
-    them inside its cells, so it is refused and the figure kept whole."""
-    fig, decision, boxes, _ = _generated_split(576)
+def test_an_even_grid_with_a_panel_letter_inside_a_cell_loses_to_the_right_one():
+    """A column of four panels, the first a short table: the 2 x 2 grid reads A and C in two
+    corners, but B and D stand in line with them inside its cells, so it is refused; the
+    4 x 1 grid, whose cell the table's letter vouches for, reads every label in its place."""
+    fig, decision, boxes, labels = _generated_split(576)
     assert fig.family == "column" and len(fig.panels) == 4
-    assert not decision.accepted and boxes == []
+    assert decision.reason == "printed-letters"
+    assert_panels(boxes, [p.box for p in fig.panels], 0.7)
+    assert labels == [p.label for p in fig.panels]
 
 
 def test_panels_whose_letters_contradict_their_order_carry_the_whole_caption():

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in pixels, x1/y1 exclusive
 Span = tuple[int, int]  # [start, end) of lines along one axis
+TOUCH = 2  # px: boxes that overlap this little only meet (pieces cut at a seam, each
+# rounded outward to whole figure pixels): no overlap that puts them in one row
 
 
 def area(b: Box) -> int:
@@ -31,12 +33,12 @@ def reading_order(boxes: list[Box]) -> list[Box]:
 
 def groups(spans: list[tuple[int, int, int]]) -> list[list[int]]:
     """Indices of (start, end, other) spans grouped along one axis (rows, or columns): an
-    item joins the current group when it starts before every member ends; groups sorted by
-    start, members by the other axis."""
+    item joins the current group when it starts before every member ends (by more than
+    ``TOUCH``); groups sorted by start, members by the other axis."""
     out: list[list[int]] = []
     ends: list[int] = []
     for i in sorted(range(len(spans)), key=lambda i: (spans[i][0], spans[i][2])):
-        if out and spans[i][0] < ends[-1]:
+        if out and spans[i][0] < ends[-1] - TOUCH:
             out[-1].append(i)
             ends[-1] = min(ends[-1], spans[i][1])
         else:

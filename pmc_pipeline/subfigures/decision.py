@@ -30,7 +30,7 @@ from .lettered import lettered_grid, unnamed_grid
 from .letters import order_contradicted, printed_order, reads_as, single_letters
 from .roles import cuts_one_block
 from .tiles import tile_panels
-from .work import DARK, Work, to_figure, working_copy
+from .work import DARK, Work, exact_copy, to_figure, working_copy
 
 # Reasons, one per figure.
 ACCEPTED = "accepted"  # the caption names n panels; clean cuts give n panels
@@ -54,6 +54,7 @@ WEAK_CUT = 1.0  # ... one with a weaker cut (a thin line, a seam) only when piec
 REGULAR = 1.5  # side are of about one length (within this ratio: axis labels differ), and of
 REGULAR_TILES = 1.2  # one length where a cut is a seam or the figure is dark: tiles of a
 # mosaic are, while the black inside fluorescence photographs looks like a black gutter
+EXACT_TILES = 1.1  # tiles cut at seams where only exact black is background: this even
 PAGE = 200  # a figure's ground this light is a page (white, pale colour): a mid-grey "ground" is
 # a photograph filling the figure, whose smooth grey stretches are no gutters however wide
 LETTERS_CONFIDENCE = 0.75  # caption, an even grid and most printed letters agree; no clean cuts
@@ -107,6 +108,10 @@ def decide_split(
     lettered = lettered_grid(work, img, split.labels)  # cuts too weak: do the letters agree?
     if lettered is not None:
         return SplitDecision(lettered, True, PRINTED_LETTERS, LETTERS_CONFIDENCE)
+    if work.bg < DARK:  # black inside the photographs taken for gutters: exact black only
+        exact = _exact_black(work, img, n)
+        if exact is not None:
+            return _paired(img, exact, split.labels)
     if work.bg >= PAGE:  # charts sharing an axis: their frames touch, no gutter parts them
         framed = _layout_decision(work, img, guided_panels(work, n, frames=True))
         if framed.accepted:
@@ -142,6 +147,23 @@ def _layout_decision(work: Work, img: Image.Image, guided: Guided | None) -> Spl
     if not strong and (guided.weakest < WEAK_CUT or not regular):
         return SplitDecision(boxes, False, WEAK_LAYOUT, 0.5 * strength)
     return SplitDecision(boxes, True, ACCEPTED, 0.5 + 0.5 * strength)
+
+
+def _exact_black(work: Work, img: Image.Image, n: int) -> SplitDecision | None:
+    """A dark figure divided again where only exact black is background: its gutters are
+    drawn in the border's black, while the black inside fluorescence photographs carries the
+    camera's noise floor. A division at seams (photographs edge to edge, or parted by a
+    gutter too thin to stay black through JPEG) must give tiles of one size (within
+    ``EXACT_TILES``): a seam found across a single photograph cuts it anywhere."""
+    exact = exact_copy(work)
+    for levels in (2, 3) if n >= 4 else (2,):  # the third level without faint seams, as above
+        guided = guided_panels(exact, n, levels=levels, faint=levels == 2)
+        if guided is not None and guided.seamed and guided.uneven > math.log(EXACT_TILES):
+            continue
+        found = _layout_decision(exact, img, guided)
+        if found.accepted:
+            return found
+    return None
 
 
 def _lettered_pieces(

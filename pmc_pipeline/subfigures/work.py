@@ -21,6 +21,7 @@ _RINGING = 2.0  # (ringing beside an edge moves few pixels; a pale fill moves ma
 _MIN_GUTTER = 2  # figure pixels; thinner blank lines are gaps between text lines
 WHITE = 240  # blank lines this light are background on a light figure
 _BG_TOL = 24  # blank lines this close to the border colour are background, when
+_EXACT_TOL = 3  # grey levels off the border colour that a gutter drawn in it may show (JPEG)
 _UNIFORM_BORDER = 0.8  # this much of the border has that colour
 DARK = 128  # a border darker than this makes a dark figure, where white is content
 LINE_MAX = 3  # a blank band of another colour at most this thick (work px) is a separator
@@ -105,6 +106,15 @@ def working_copy(img: Image.Image) -> Work:
     return Work(a, bg, scale, max(1, round(_MIN_GUTTER / scale)), _background_levels(bg))
 
 
+def exact_copy(work: Work) -> Work:
+    """The working copy with background only within ``_EXACT_TOL`` of the border colour
+    (fresh memos): on a dark figure, black gutters are the border's black exactly, while
+    the dark stretches inside fluorescence photographs carry the camera's noise floor."""
+    return Work(
+        work.a, work.bg, work.scale, work.min_gutter, _background_levels(work.bg, _EXACT_TOL)
+    )
+
+
 def median(values: np.ndarray) -> float:
     """``np.median`` of a 1-D array, by one partial sort: np.median's own overhead is
     several times this on the short arrays (borders, neighbourhoods) it is asked about."""
@@ -163,12 +173,12 @@ def background_lines(work: Work, region: Box, axis: int) -> np.ndarray:
     return blank & work.background[light]
 
 
-def _background_levels(bg: int) -> np.ndarray:
+def _background_levels(bg: int, tol: int = _BG_TOL) -> np.ndarray:
     """Which grey levels are background: the figure's border colour, and white unless the
     figure is dark (a white panel on black is the panel, margin included). A table of all
     256 levels, looked up per line."""
     level = np.arange(256)
-    near = np.abs(level - bg) <= _BG_TOL
+    near = np.abs(level - bg) <= tol
     return near | (level >= WHITE) if bg >= DARK else near
 
 
