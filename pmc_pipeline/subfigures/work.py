@@ -108,11 +108,11 @@ def working_copy(img: Image.Image) -> Work:
 
 def exact_copy(work: Work) -> Work:
     """The working copy with background only within ``_EXACT_TOL`` of the border colour
-    (fresh memos): on a dark figure, black gutters are the border's black exactly, while
-    the dark stretches inside fluorescence photographs carry the camera's noise floor."""
-    return Work(
-        work.a, work.bg, work.scale, work.min_gutter, _background_levels(work.bg, _EXACT_TOL)
-    )
+    (fresh memos, but the lines' blank levels, which depend on their pixels alone): on a
+    dark figure, black gutters are the border's black exactly, while the dark stretches
+    inside fluorescence photographs carry the camera's noise floor."""
+    levels = _background_levels(work.bg, _EXACT_TOL)
+    return Work(work.a, work.bg, work.scale, work.min_gutter, levels, levels=work.levels)
 
 
 def median(values: np.ndarray) -> float:
