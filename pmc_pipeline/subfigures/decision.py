@@ -90,17 +90,11 @@ def decide_split(
     if not _in_sequence(split.labels):
         return SplitDecision([], False, LABEL_GAPS, 0.0)
     work = working_copy(img)
-    decision = _layout_decision(work, img, guided_panels(work, n))
-    tried = [decision]
-    if not decision.accepted and n >= 4:  # a third level of cuts divides four panels or more
-        # a spanning layout (a tall panel beside stacked ones in one row of several) needs a
-        # third level of cuts: searched only now, as it costs several times the first two,
-        # and without faint seams (they found no more panels there, at a third more time)
-        third = _layout_decision(work, img, guided_panels(work, n, levels=3, faint=False))
-        tried.append(third)
-        decision = third if third.accepted else decision
-    if decision.accepted:
-        return _paired(img, decision, split.labels)
+    tried: list[SplitDecision] = []
+    for levels, faint in _searches(n):
+        tried.append(_layout_decision(work, img, guided_panels(work, n, levels, faint)))
+        if tried[-1].accepted:
+            return _paired(img, tried[-1], split.labels)
     for weak in tried:  # cuts too weak or uneven: does every piece print its own letter?
         confirmed = _lettered_pieces(img, weak, split.labels)
         if confirmed is not None:
@@ -116,7 +110,16 @@ def decide_split(
         framed = _layout_decision(work, img, guided_panels(work, n, frames=True))
         if framed.accepted:
             return _paired(img, framed, split.labels)
-    return decision
+    return tried[0]
+
+
+def _searches(n: int) -> tuple[tuple[int, bool], ...]:
+    """The cut searches for a caption's n panels, in turn: two levels of cuts, faint seams
+    too; for four panels or more, then a third level (a spanning layout: a tall panel
+    beside stacked ones in one row of several), searched only when the first finds none,
+    as it costs several times as much, and without faint seams (they found no more panels
+    there, at a third more time)."""
+    return ((2, True), (3, False)) if n >= 4 else ((2, True),)
 
 
 def _paired(img: Image.Image, decision: SplitDecision, labels: list[str]) -> SplitDecision:
@@ -156,8 +159,8 @@ def _exact_black(work: Work, img: Image.Image, n: int) -> SplitDecision | None:
     gutter too thin to stay black through JPEG) must give tiles of one size (within
     ``EXACT_TILES``): a seam found across a single photograph cuts it anywhere."""
     exact = exact_copy(work)
-    for levels in (2, 3) if n >= 4 else (2,):  # the third level without faint seams, as above
-        guided = guided_panels(exact, n, levels=levels, faint=levels == 2)
+    for levels, faint in _searches(n):
+        guided = guided_panels(exact, n, levels, faint)
         if guided is not None and guided.seamed and guided.uneven > math.log(EXACT_TILES):
             continue
         found = _layout_decision(exact, img, guided)

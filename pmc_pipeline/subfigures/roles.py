@@ -68,15 +68,19 @@ def cell_sized(work: Work, cell: Box) -> bool:
     """A grid cell that its printed letter vouches for: the cell has a panel's shape, and
     what it holds is no thin strip or lone letter, however small a share of the figure it
     takes (a short table in a tall column of panels)."""
-    x0, y0, x1, y1 = trim(work, cell)
-    w, h = x1 - x0, y1 - y0
-    held = min(w, h) >= _MIN_SIDE_PX and max(w / h, h / w) <= _MAX_ASPECT
-    return held and _fits_panel(work, cell)
+    held = trim(work, cell)
+    side = min(held[2] - held[0], held[3] - held[1])
+    return side >= _MIN_SIDE_PX and _not_strip(held) and _fits_panel(work, cell)
 
 
 def _fits_panel(work: Work, box: Box) -> bool:
+    return _large_enough(work, box) and _not_strip(box)
+
+
+def _not_strip(box: Box) -> bool:
+    """No longer and thinner than ``_MAX_ASPECT`` (a title, a colour bar, an axis label)."""
     w, h = box[2] - box[0], box[3] - box[1]
-    return _large_enough(work, box) and max(w / h, h / w) <= _MAX_ASPECT
+    return max(w / h, h / w) <= _MAX_ASPECT
 
 
 def _large_enough(work: Work, box: Box) -> bool:
