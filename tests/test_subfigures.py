@@ -981,6 +981,25 @@ def test_letters_alone_split_a_figure_whose_caption_names_no_panels():
     assert labels == [None] * 3
 
 
+@pytest.mark.parametrize(
+    ("seed", "index", "n"),
+    [(2, 128, 9), (0, 160, 9), (1, 31, 4)],
+    ids=["white-tiles-3x3", "black-mosaic-3x3", "black-column-of-4"],
+)
+def test_letters_on_photographs_count_the_panels_of_a_caption_naming_none(seed, index, n):
+    """Photographs edge to edge, lettered on the photographs, under a caption that names no
+    panels: no letter stands on the page to count them, so corners where even cuts put the
+    cells are read. The grid whose letters fill every row and column and reach its last
+    letter is split (the 3 x 3 grids read about half their letters: serif B and G read as
+    nothing); the column of four is not taken for a 4 x 2 grid whose added column reads
+    no letter."""
+    fig, decision, boxes, labels = _extracted_split(seed, index)
+    assert fig.family in ("mosaic_photos", "column") and not fig.caption_labels
+    assert len(fig.panels) == n and decision.reason == "printed-letters"
+    assert_panels(boxes, [p.box for p in fig.panels], 0.7)
+    assert labels == [None] * n
+
+
 def test_one_lettered_chart_under_a_caption_naming_no_panels_stays_whole():
     fig = Image.new("RGB", (520, 380), "white")
     fig.paste(chart(500, 360, 3), (10, 10))

@@ -17,7 +17,9 @@ charts), near the even position: panels of one grid differ a little in size.
 
 from __future__ import annotations
 
+import copy
 import itertools
+import math
 import string
 from collections.abc import Iterator, Sequence
 
@@ -39,6 +41,9 @@ CASE = 1.5  # a lowercase letter's height differs from another's at most this ma
 ANCHOR_PAD = 2  # work px: a cut before a printed panel letter goes this far before it
 ZONE = 0.25  # share of a cell's width from its left in which its printed letter is read
 _MAX_PANELS = 16
+PROBED = 0.5  # share of cells reading their own letters, with none against, that confirms a
+SURE_LEAST = 3  # grid counted from its corners' letters, and at least this many (or all)
+_PROBE = 6  # the most rows (columns) of a grid whose corners are read to count its panels
 UNREADABLE = {"I", "J"}  # labels no template reads (a bar, in either case): not asked to
 ALPHABET = string.ascii_uppercase[:_MAX_PANELS]  # the letters an unnamed figure may print
 
@@ -66,8 +71,12 @@ def lettered_grid(work: Work, gray: Image.Image, labels: list[str]) -> list[Box]
 
 def unnamed_grid(work: Work, gray: Image.Image) -> list[Box] | None:
     """For a caption that names no panels: the even grid whose every cell reads as the
-    letters A, B, C ... in order (figure px), as many as the figure prints from an "A" at its
-    top-left corner on; None unless every cell reads so. Letters alone are then the count."""
+    letters A, B, C ... in order (figure px), as many as the figure prints on its page from
+    an "A" at its top-left corner on. Letters on photographs edge to edge stand on no page:
+    then the grid of the most cells that its corners' letters count (``_probed_shapes``),
+    half its cells and some in every row and column reading right, none against, and the
+    letter after its last printed nowhere on the page. None unless a grid reads so: letters
+    alone are then the count."""
     whole = to_figure(trim(work, (0, 0, *work.size)), work.scale, *gray.size)
     first = reads_as(gray, whole, list(ALPHABET))
     if first is None or first.label != "A":  # most figures: no letter, a quick no
@@ -75,10 +84,65 @@ def unnamed_grid(work: Work, gray: Image.Image) -> list[Box] | None:
     letters = _panel_letters(letter_marks(gray, list(ALPHABET), work.bg))
     printed = {m.label for m in letters} | {"A"}
     n = sum(1 for _ in itertools.takewhile(printed.__contains__, ALPHABET))
-    if n < 2:
-        return None
-    grids = _Grids(work, gray, list(ALPHABET[:n]))
-    return grids.best(anchored=False, every=True) or grids.best(anchored=True, every=True)
+    grids = _Grids(work, gray, list(ALPHABET[: max(n, 2)]))
+    if n >= 2:
+        found = grids.best(anchored=False, sure=1.0) or grids.best(anchored=True, sure=1.0)
+        if found is not None:
+            return found
+    shapes = _probed_shapes(grids)  # letters on photographs: none stands on the page
+    for k in sorted({rows * cols for rows, cols in shapes}, reverse=True):
+        if k < len(ALPHABET) and ALPHABET[k] in printed:
+            continue  # the next letter printed on the page: a panel the grid leaves out
+        found = grids.relabelled(list(ALPHABET[:k])).best(
+            False, PROBED, shapes={rows for rows, cols in shapes if rows * cols == k}
+        )
+        if found is not None:
+            return found
+    return None
+
+
+def _probed_shapes(grids: _Grids) -> set[tuple[int, int]]:
+    """The shapes (rows, columns; 2 to 16 cells) of even grids whose top row and first
+    column read as their letters in order, rows-first or columns-first, where even cuts
+    put the cells' corners: some letter read, none read against. Panel letters printed on
+    photographs edge to edge stand on no page, so the letters found on it cannot count the
+    panels; a few corners read tell the grids worth reading every cell of (a single
+    photograph's corners read no letters in sequence)."""
+    reads = {  # cells along the top row, then down the first column
+        axis: {1: []} | {k: _edge_reads(grids, axis, k) for k in range(2, _PROBE + 1)}
+        for axis in (0, 1)
+    }
+    shapes = set()
+    for rows, cols in itertools.product(range(1, _PROBE + 1), repeat=2):
+        for down, across in ((cols, 1), (1, rows)):  # rows-first, then columns-first
+            right = (_in_sequence(reads[1][rows], down), _in_sequence(reads[0][cols], across))
+            if min(right) >= 0 and sum(right) >= 1 and 2 <= rows * cols <= _MAX_PANELS:
+                shapes.add((rows, cols))
+    return shapes
+
+
+def _edge_reads(grids: _Grids, axis: int, k: int) -> list[str | None]:
+    """What the corners of the cells after the first read along the top row (axis=0) or
+    down the first column (axis=1) when the figure is cut into k even bands that way."""
+    whole, scale, size = grids.whole, grids.work.scale, grids.gray.size
+    reads: list[str | None] = []
+    for s, e in _bands(whole, axis, k, *grids.lines[axis])[1:]:
+        cell = (s, whole[1], e, whole[3]) if axis == 0 else (whole[0], s, whole[2], e)
+        read = reads_as(grids.gray, to_figure(cell, scale, *size), list(ALPHABET))
+        reads.append(None if read is None else read.label)
+    return reads
+
+
+def _in_sequence(reads: list[str | None], step: int) -> int:
+    """How many corners read as the letters ``step`` apart after "A" (B, C ... along the
+    top row of a grid lettered rows-first; D, G ... down its column for three columns);
+    -1 when one reads as another letter (or the letters run past the alphabet's panels)."""
+    if len(reads) * step >= len(ALPHABET):
+        return -1
+    wanted = [ALPHABET[j * step] for j in range(1, len(reads) + 1)]
+    if any(read is not None and read != want for read, want in zip(reads, wanted, strict=True)):
+        return -1
+    return sum(read is not None for read in reads)
 
 
 class _Grids:
@@ -91,23 +155,37 @@ class _Grids:
         self.lines = {axis: _cut_lines(work, self.whole, axis) for axis in (0, 1)}
         self._marks: list[Reading] | None = None
 
+    def relabelled(self, labels: list[str]) -> _Grids:
+        """The same figure's grids, read for other labels (its cut lines shared)."""
+        other = copy.copy(self)
+        other.labels, other._marks = labels, None
+        return other
+
     def marks(self) -> list[Reading]:
         """The letters printed on the page (read once, and only when needed)."""
         if self._marks is None:
             self._marks = letter_marks(self.gray, self.labels, self.work.bg)
         return self._marks
 
-    def best(self, anchored: bool, every: bool = False, marked: bool = False) -> list[Box] | None:
+    def best(
+        self,
+        anchored: bool,
+        sure: float = 0.0,
+        marked: bool = False,
+        shapes: set[int] | None = None,
+    ) -> list[Box] | None:
         """The grid whose cells read as most labels, clearly; cuts just before the printed
         panel letters when ``anchored``, and letters read where printed then or when
         ``marked`` (a letter right of a chart's tick labels lies past the corner read);
-        every cell must read as its own label, none as another's, when ``every``."""
+        when ``sure``, this share of the cells (and three, or all) must read as their own
+        labels, none as another's (1.0: every cell); grids of ``shapes`` rows only, if given."""
         work, labels, n = self.work, self.labels, len(self.labels)
         letters = _panel_letters(self.marks()) if anchored or marked else []
         anchors = _anchors(letters if anchored else [], work.scale)
         best: tuple[int, list[Box]] | None = None
         readable = sum(label not in UNREADABLE for label in labels)
-        for rows, ys, xs in self._layouts(n, anchors):
+        need = max(min(SURE_LEAST, readable), math.ceil(sure * readable)) if sure else None
+        for rows, ys, xs in self._layouts(n, anchors, shapes):
             cols = n // rows
             cells = [(x[0], y[0], x[1], y[1]) for y in ys for x in xs]
             if not all(cell_sized(work, c) for c in cells):  # letters vouch for what they hold
@@ -116,12 +194,12 @@ class _Grids:
             boxes = [to_figure(c, work.scale, *self.gray.size) for c in cells]
             read = [_mark_in(letters, b) or reads_as(self.gray, b, labels) for b in boxes]
             for order, share in _orders(rows, cols):  # order[k]: the cell that carries labels[k]
-                right = [r for k, c in enumerate(order) if (r := read[c]) and r.label == labels[k]]
+                hits = [k for k, c in enumerate(order) if (r := read[c]) and r.label == labels[k]]
+                right = [read[order[k]] for k in hits]
+                if sure and not self._counted(hits, order, rows, cols):
+                    continue
                 wrong = sum(r.label != labels[k] for k, c in enumerate(order) if (r := read[c]))
-                if (
-                    len(right) < (n if every else max(2, share * readable))
-                    or len(right) < WRONG * wrong
-                ):
+                if len(right) < (need or max(2, share * readable)) or len(right) < WRONG * wrong:
                     continue
                 placed = [boxes[c] for c in order]
                 stray = _stray(self.marks(), right, placed)
@@ -130,20 +208,31 @@ class _Grids:
                 # anchored cuts follow the letters, so a grid that is wrong still reads right
                 # in many corners: there, a letter in another's cell or inside one refuses it
                 against = wrong + len(stray)
-                clear = against == 0 if letters or every else len(right) >= WRONG * against
+                clear = against == 0 if letters or sure else len(right) >= WRONG * against
                 if clear and (best is None or len(right) > best[0]):
                     best = (len(right), placed)
         return None if best is None else best[1]
 
+    def _counted(self, hits: list[int], order: list[int], rows: int, cols: int) -> bool:
+        """Whether the labels read right (``hits``, label indices) confirm a grid that the
+        letters alone count: some in every row and column of it, and the last letter it
+        needs among them (the last but an unreadable one's bar). A grid twice too large
+        reads its true panels' letters in half its cells, with none against, but no letter
+        in the rows or columns it adds, nor the letters past the panels printed."""
+        last = max(k for k, label in enumerate(self.labels) if label not in UNREADABLE)
+        cells = [order[k] for k in hits]
+        spread = len({c // cols for c in cells}) == rows and len({c % cols for c in cells}) == cols
+        return spread and last in hits
+
     def _layouts(
-        self, n: int, anchors: tuple[list[int], list[int]]
+        self, n: int, anchors: tuple[list[int], list[int]], shapes: set[int] | None = None
     ) -> Iterator[tuple[int, list[Span], list[Span]]]:
         """Each even grid of n cells (rows, row bands, column bands), its cuts snapped to
         gutters and frame lines; then, on a dark figure, at their even places too: black
         stretches inside fluorescence photographs draw the snapped cuts into a photograph,
         where only the letters can tell the even grid is right."""
         plain = {axis: np.zeros(len(self.lines[axis][0]), bool) for axis in (0, 1)}
-        for rows in (r for r in range(1, n + 1) if n % r == 0):
+        for rows in (r for r in range(1, n + 1) if n % r == 0 and (shapes is None or r in shapes)):
             cols = n // rows
             ys = _bands(self.whole, 1, rows, *self.lines[1], anchors[1])
             xs = _bands(self.whole, 0, cols, *self.lines[0], anchors[0])
