@@ -7,8 +7,9 @@ panels, and the pixels divide into n regions that can each be a panel, by clean 
 caption that names no panels keeps the figure whole (as Open-PMC does) unless the pixels
 alone are overwhelming evidence (``gutters``: wide full-length gutters between even pieces
 that are each a panel; ``tiles``: thin light lines right across an even grid of
-photographs; or ``lettered``: every cell of an even grid printed with the letters A, B,
-C ... in order); such panels carry the whole caption, unaligned.
+photographs; or ``lettered``: the cells of an even grid printed with the letters A, B,
+C ... in order, every one, or, lettered on photographs edge to edge, half of them in every
+row and column up to the last); such panels carry the whole caption, unaligned.
 Every figure gets a decision with a reason and a confidence; rejected candidates are kept
 for inspection, never for training.
 """
@@ -199,7 +200,7 @@ def _in_printed_order(
 
 def _gutters_decision(img: Image.Image) -> SplitDecision:
     """A figure whose caption names no panels: split only at wide, clean gutters, at thin
-    light lines between photographs in an even grid, or where the figure letters every cell
+    light lines between photographs in an even grid, or where the figure letters the cells
     of an even grid itself."""
     work = working_copy(img)
     boxes = gutter_panels(work)
