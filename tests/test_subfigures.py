@@ -1139,6 +1139,17 @@ def test_charts_sharing_an_axis_split_at_the_frame_lines_where_they_meet(index, 
     assert labels == [p.label for p in fig.panels]
 
 
+def test_stacked_charts_split_at_frame_lines_greyed_at_their_edges():
+    """Four traces stacked with no space between them (development seed 0): each bottom
+    axis line is a black row with a grey row of anti-aliasing either side. The clean side
+    of a frame line is read past that grey row, so the frames where the charts meet cut."""
+    fig, decision, boxes, labels = _extracted_split(0, 120)
+    assert fig.family == "shared_axes" and len(fig.panels) == 4
+    assert decision.accepted
+    assert_panels(boxes, [p.box for p in fig.panels], 0.7)
+    assert labels == [p.label for p in fig.panels]
+
+
 @pytest.mark.parametrize(
     ("index", "n"), [(375, 4), (383, 8)], ids=["photos-in-a-column", "tiles-on-black"]
 )

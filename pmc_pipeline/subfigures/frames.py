@@ -20,7 +20,8 @@ RULE = 0.8  # a frame line is an unbroken dark run along this share of the regio
 _THICK = 4  # work px: a dark band thicker than this is a bar or a block, no frame line
 _JOIN = 2  # work px: two frame lines this close (two frames a pixel apart) are one cut
 _BESIDE = 2  # work px either side of the line: the margins past its ends hold nothing here
-_CLEAN = 3  # work px beside the line on its clean side: nothing there but lines crossing it
+_CLEAN = 3  # work px beside the line on its clean side: nothing there but lines crossing it,
+_HALO = 1  # past this many px beside it, which the line's own anti-aliasing greys
 _END = 3  # work px at each end of the line where a line across it is looked for, ...
 _CROSS = 8  # ... running on this far through both sides
 _LABELS = 16  # work px beyond the shared axis where its tick labels stand, looked for ...
@@ -50,7 +51,7 @@ def _frame_cuts(work: Work, region: Box, axis: int) -> list[tuple[int, int]]:
     content = content if axis == 1 else content.T
     cuts = []
     for s, e in _bands(rows):
-        if e - s > _THICK or s < _CLEAN or e + _CLEAN > lines.shape[0]:
+        if e - s > _THICK or s < _CLEAN + _HALO or e + _CLEAN + _HALO > lines.shape[0]:
             continue
         a, b = max(runs(ink[s:e].any(axis=0)), key=lambda r: r[1] - r[0])
         if (
@@ -105,7 +106,8 @@ def _one_side_clean(lines: np.ndarray, s: int, e: int, a: int, b: int) -> bool:
     it, ticks standing on it): the inside of a chart's frame, kept clear of its data. A
     photograph is no light ground, or is full of detail."""
     limit = _CLEAN_SHARE * (b - a) * _CLEAN
-    for side in (lines[s - _CLEAN : s, a:b], lines[e : e + _CLEAN, a:b]):
+    near, far = _HALO, _HALO + _CLEAN
+    for side in (lines[s - far : s - near, a:b], lines[e + near : e + far, a:b]):
         ground = median(side.ravel())
         if ground < _LIGHT:
             continue
