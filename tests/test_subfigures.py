@@ -1151,6 +1151,48 @@ def test_stacked_charts_split_at_frame_lines_greyed_at_their_edges():
 
 
 @pytest.mark.parametrize(
+    ("seed", "index", "n"),
+    [(2, 10, 3), (1, 85, 3), (1, 145, 2)],
+    ids=["three-traces", "three-boxed-traces", "two-bar-charts"],
+)
+def test_stacked_charts_whose_axes_stop_short_of_the_next_split_there(seed, index, n):
+    """Charts stacked a few pixels apart (development seeds 1, 2): a tick label stands at
+    the frame line where two meet, as at a zero line across one chart, but each chart's
+    own y axis stops a pixel or a few short of the next one's frame, then runs on. A zero
+    line crosses an axis that runs on through it."""
+    fig, decision, boxes, labels = _extracted_split(seed, index)
+    assert fig.family == "shared_axes" and len(fig.panels) == n
+    assert decision.accepted
+    assert_panels(boxes, [p.box for p in fig.panels], 0.7)
+    assert labels == [p.label for p in fig.panels]
+
+
+def test_a_chart_with_a_zero_line_stays_whole_under_a_caption_naming_two_panels():
+    """A trace about zero, its dark zero line right across the chart at the middle, the
+    tick label "0" at its end, the y axis running on through it: one chart, whatever the
+    caption names."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6, 4), dpi=100)
+    ax = fig.subplots()
+    x = np.linspace(0, 10, 200)
+    ax.plot(x, 3 * np.sin(x), color="black", lw=1)
+    ax.axhline(0, color="black", lw=1.5)
+    ax.set_ylim(-4, 4)
+    ax.set_ylabel("Signal (a.u.)")
+    ax.set_xlabel("Time (s)")
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    caption = "(A) Signal in controls. (B) Signal after treatment."
+    image = Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
+    result = split_figure({"key": "PMC1_F1", "caption": caption}, jpeg_bytes(image))
+    assert not result.decision.accepted and result.rows == []
+
+
+@pytest.mark.parametrize(
     ("index", "n"), [(375, 4), (383, 8)], ids=["photos-in-a-column", "tiles-on-black"]
 )
 def test_bold_letters_pressed_into_photo_corners_split_the_grid(index, n):

@@ -30,6 +30,9 @@ _MARKS = 0.25  # share of the clean side's strip that marks across it may take (
 _LIGHT = 160  # a side's ground at least this light: a page or a chart's face
 _TONE = 16  # grey levels off that ground that make a mark
 _CLEAN_SHARE = 0.02  # ... at most this share of the line's length (JPEG specks, a tick)
+_GAP = 12  # work px: an axis that stops at most this short of a frame line, ...
+_RESUME = 24  # ... then runs on this far unbroken (no glyph is so tall), is another chart's
+THROUGH, BROKEN = "through", "broken"  # how the shared axis crosses a frame line
 
 
 def frame_cuts(work: Work, region: Box, axis: int) -> list[tuple[int, int]]:
@@ -54,9 +57,10 @@ def _frame_cuts(work: Work, region: Box, axis: int) -> list[tuple[int, int]]:
         if e - s > _THICK or s < _CLEAN + _HALO or e + _CLEAN + _HALO > lines.shape[0]:
             continue
         a, b = max(runs(ink[s:e].any(axis=0)), key=lambda r: r[1] - r[0])
+        axis_at = _shared_axis(content, s, e, a, b)
         if (
-            _shared_axis(content, s, e, a, b)
-            and _margins_blank(content, s, e, a, b)
+            axis_at is not None
+            and (axis_at == BROKEN or _margins_blank(content, s, e, a, b))
             and _one_side_clean(lines, s, e, a, b)
         ):
             cuts.append((s, e))
@@ -74,23 +78,49 @@ def _bands(rows: list[int]) -> list[tuple[int, int]]:
     return [(s, e) for s, e in bands]
 
 
-def _shared_axis(content: np.ndarray, s: int, e: int, a: int, b: int) -> bool:
-    """Whether a line runs across the frame line at one of its ends, on through both sides,
+def _shared_axis(content: np.ndarray, s: int, e: int, a: int, b: int) -> str | None:
+    """How a line runs across the frame line at one of its ends, on through both sides,
     with tick labels beyond it on both sides: the axis the charts share (the y axis of
-    stacked charts, the x axis of charts side by side). A box's edge in a flowchart meets
-    its sides at corners, and a border round boxes has no labels beyond it."""
+    stacked charts, the x axis of charts side by side). ``THROUGH`` when it runs on
+    unbroken; ``BROKEN`` when it stops a pixel or a few short of the line on one side and
+    runs on from there: each chart's own axis, a small space between them, where a zero
+    line across one chart meets an axis that runs on through it. None when no axis runs on
+    (a box's edge in a flowchart meets its sides at corners; a border round boxes has no
+    labels beyond it)."""
     for end, beyond in (
         (slice(a, a + _END), slice(max(0, a - _LABELS), max(0, a - _END))),
         (slice(max(a, b - _END), b), slice(b + _END, b + _LABELS)),
     ):
-        before, after = content[max(0, s - _CROSS) : s, end], content[e : e + _CROSS, end]
-        if not (before.shape[0] == after.shape[0] == _CROSS):
+        labelled = (
+            content[max(0, s - _REACH) : s, beyond].any() and content[e : e + _REACH, beyond].any()
+        )
+        if not labelled:
             continue
-        if not (before.any(axis=1).all() and after.any(axis=1).all()):
-            continue
-        if content[max(0, s - _REACH) : s, beyond].any() and content[e : e + _REACH, beyond].any():
-            return True
-    return False
+        column = content[:, end].any(axis=1)
+        before, after = column[max(0, s - _CROSS) : s], column[e : e + _CROSS]
+        if before.shape[0] == after.shape[0] == _CROSS and before.all() and after.all():
+            return THROUGH
+        if _broken(column, s, e):
+            return BROKEN
+    return None
+
+
+def _broken(column: np.ndarray, s: int, e: int) -> bool:
+    """Whether an axis (``column``: content along it) runs right up to the frame line on
+    one side and, on the other, stops 1 to ``_GAP`` lines short of it and runs on from
+    there at least ``_RESUME`` lines: two charts' axes a small space apart."""
+    up, down = column[:s][::-1], column[e:]  # lines leaving the frame line, each way
+    return _stops_short(up, down) or _stops_short(down, up)
+
+
+def _stops_short(away: np.ndarray, other: np.ndarray) -> bool:
+    if other.shape[0] < _CROSS or not other[:_CROSS].all():
+        return False
+    filled = np.flatnonzero(away[: _GAP + 1])
+    if not filled.size or filled[0] == 0:
+        return False
+    gap = int(filled[0])
+    return away.shape[0] >= gap + _RESUME and bool(away[gap : gap + _RESUME].all())
 
 
 def _margins_blank(content: np.ndarray, s: int, e: int, a: int, b: int) -> bool:
