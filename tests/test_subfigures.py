@@ -1152,14 +1152,30 @@ def test_stacked_charts_split_at_frame_lines_greyed_at_their_edges():
 
 @pytest.mark.parametrize(
     ("seed", "index", "n"),
-    [(2, 10, 3), (1, 85, 3), (1, 145, 2)],
-    ids=["three-traces", "three-boxed-traces", "two-bar-charts"],
+    [(2, 10, 3), (1, 85, 3), (1, 145, 2), (1, 25, 2)],
+    ids=["three-traces", "three-boxed-traces", "two-bar-charts", "tick-past-the-axis"],
 )
 def test_stacked_charts_whose_axes_stop_short_of_the_next_split_there(seed, index, n):
     """Charts stacked a few pixels apart (development seeds 1, 2): a tick label stands at
     the frame line where two meet, as at a zero line across one chart, but each chart's
-    own y axis stops a pixel or a few short of the next one's frame, then runs on. A zero
-    line crosses an axis that runs on through it."""
+    own y axis stops a pixel or a few short of the next one's frame, then runs on (its
+    dark ink: the grey of anti-aliasing may fill the gap), the line beginning at a tick
+    mark that juts out past it. A zero line crosses an axis that runs on through it."""
+    fig, decision, boxes, labels = _extracted_split(seed, index)
+    assert fig.family == "shared_axes" and len(fig.panels) == n
+    assert decision.accepted
+    assert_panels(boxes, [p.box for p in fig.panels], 0.7)
+    assert labels == [p.label for p in fig.panels]
+
+
+@pytest.mark.parametrize(
+    ("seed", "index", "n"), [(2, 12, 3), (2, 194, 3)], ids=["bars-stacked", "traces-stacked"]
+)
+def test_stacked_charts_are_cut_at_their_frame_lines_alone(seed, index, n):
+    """Charts stacked a pixel apart, whose n - 1 frame lines where they meet are all the
+    cuts needed: a blank gutter between two bars inside one chart scores higher than a
+    frame line, so the search cut the chart there and refused the uneven pieces. The frame
+    lines alone divide the figure into its charts (development seed 2)."""
     fig, decision, boxes, labels = _extracted_split(seed, index)
     assert fig.family == "shared_axes" and len(fig.panels) == n
     assert decision.accepted

@@ -24,6 +24,8 @@ _CLEAN = 3  # work px beside the line on its clean side: nothing there but lines
 _HALO = 1  # past this many px beside it, which the line's own anti-aliasing greys
 _END = 3  # work px at each end of the line where a line across it is looked for, ...
 _CROSS = 8  # ... running on this far through both sides
+_TICK = 8  # work px from the line's end within which an axis is looked for alone, one
+# column at a time: the line may begin at a tick mark jutting out past the axis
 _LABELS = 16  # work px beyond the shared axis where its tick labels stand, looked for ...
 _REACH = 40  # ... this far along it either side of the frame line
 _MARKS = 0.25  # share of the clean side's strip that marks across it may take (ticks, lines)
@@ -57,7 +59,7 @@ def _frame_cuts(work: Work, region: Box, axis: int) -> list[tuple[int, int]]:
         if e - s > _THICK or s < _CLEAN + _HALO or e + _CLEAN + _HALO > lines.shape[0]:
             continue
         a, b = max(runs(ink[s:e].any(axis=0)), key=lambda r: r[1] - r[0])
-        axis_at = _shared_axis(content, s, e, a, b)
+        axis_at = _shared_axis(content, ink, s, e, a, b)
         if (
             axis_at is not None
             and (axis_at == BROKEN or _margins_blank(content, s, e, a, b))
@@ -78,7 +80,9 @@ def _bands(rows: list[int]) -> list[tuple[int, int]]:
     return [(s, e) for s, e in bands]
 
 
-def _shared_axis(content: np.ndarray, s: int, e: int, a: int, b: int) -> str | None:
+def _shared_axis(
+    content: np.ndarray, ink: np.ndarray, s: int, e: int, a: int, b: int
+) -> str | None:
     """How a line runs across the frame line at one of its ends, on through both sides,
     with tick labels beyond it on both sides: the axis the charts share (the y axis of
     stacked charts, the x axis of charts side by side). ``THROUGH`` when it runs on
@@ -87,9 +91,9 @@ def _shared_axis(content: np.ndarray, s: int, e: int, a: int, b: int) -> str | N
     line across one chart meets an axis that runs on through it. None when no axis runs on
     (a box's edge in a flowchart meets its sides at corners; a border round boxes has no
     labels beyond it)."""
-    for end, beyond in (
-        (slice(a, a + _END), slice(max(0, a - _LABELS), max(0, a - _END))),
-        (slice(max(a, b - _END), b), slice(b + _END, b + _LABELS)),
+    for end, inward, beyond in (
+        (slice(a, a + _END), range(a, a + _TICK), slice(max(0, a - _LABELS), max(0, a - _END))),
+        (slice(max(a, b - _END), b), range(b - _TICK, b), slice(b + _END, b + _LABELS)),
     ):
         labelled = (
             content[max(0, s - _REACH) : s, beyond].any() and content[e : e + _REACH, beyond].any()
@@ -100,8 +104,8 @@ def _shared_axis(content: np.ndarray, s: int, e: int, a: int, b: int) -> str | N
         before, after = column[max(0, s - _CROSS) : s], column[e : e + _CROSS]
         if before.shape[0] == after.shape[0] == _CROSS and before.all() and after.all():
             return THROUGH
-        if _broken(column, s, e):
-            return BROKEN
+        if any(_broken(ink[:, x], s, e) for x in inward):
+            return BROKEN  # the axis itself, past a tick mark that juts out along the line
     return None
 
 

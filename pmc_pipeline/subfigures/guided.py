@@ -99,8 +99,12 @@ def guided_panels(
         return None
     search = _Search(work, n, frames)
     whole = search.trim((0, 0, *work.size))
-    if frames and not any(frame_cuts(work, whole, axis) for axis in (1, 0)):
-        return None  # no frame line where charts meet runs right across: no search again
+    if frames:
+        if not any(frame_cuts(work, whole, axis) for axis in (1, 0)):
+            return None  # no frame line where charts meet runs right across: no search again
+        stacked = _stacked(work, whole, n)
+        if stacked is not None:
+            return stacked
     for _ in range(_RETRIES):
         best = search.divide(whole, n, levels)
         if best is None and faint and not search.faint:
@@ -119,6 +123,31 @@ def guided_panels(
             break
         search.ban(bad)  # a legend or a label strip: the next best division without it
     return Guided(boxes, best.weakest, best.uneven, best.seamed, not bad)
+
+
+def _stacked(work: Work, whole: Box, n: int) -> Guided | None:
+    """The n charts one over another (or side by side) when the frame lines where charts
+    meet, right across the figure, are exactly the n - 1 cuts: stacked charts are cut
+    there alone, not where a gutter inside one chart (between its bars) scores higher.
+    None when the frame lines give no n pieces that each are a panel."""
+    for axis in (1, 0):
+        cuts = frame_cuts(work, whole, axis)
+        if len(cuts) != n - 1:
+            continue
+        start = whole[1] if axis == 1 else whole[0]
+        edges = [0, *(k for cut in cuts for k in cut), whole[3 - (axis == 0)] - start]
+        spans = [(start + a, start + b) for a, b in zip(edges[0::2], edges[1::2], strict=True)]
+        boxes = [
+            trim(work, (whole[0], a, whole[2], b) if axis == 1 else (a, whole[1], b, whole[3]))
+            for a, b in spans
+        ]
+        lengths = [b - a for a, b in spans]
+        uneven = max(abs(math.log(p / q)) for p, q in zip(lengths, lengths[1:], strict=False))
+        largest = max(area(b) for b in boxes)
+        ok = all(area(b) >= SMALLEST * largest and is_panel(work, b) for b in boxes)
+        if ok:
+            return Guided(boxes, FRAME_STRENGTH, uneven, False, True)
+    return None
 
 
 class _Search:
