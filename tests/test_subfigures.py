@@ -1169,13 +1169,16 @@ def test_stacked_charts_whose_axes_stop_short_of_the_next_split_there(seed, inde
 
 
 @pytest.mark.parametrize(
-    ("seed", "index", "n"), [(2, 12, 3), (2, 194, 3)], ids=["bars-stacked", "traces-stacked"]
+    ("seed", "index", "n"),
+    [(2, 12, 3), (2, 194, 3), (0, 6, 3)],
+    ids=["bars-stacked", "traces-stacked", "long-flat-traces"],
 )
 def test_stacked_charts_are_cut_at_their_frame_lines_alone(seed, index, n):
     """Charts stacked a pixel apart, whose n - 1 frame lines where they meet are all the
     cuts needed: a blank gutter between two bars inside one chart scores higher than a
     frame line, so the search cut the chart there and refused the uneven pieces. The frame
-    lines alone divide the figure into its charts (development seed 2)."""
+    lines alone divide the figure into its charts, which may be longer and flatter than a
+    panel cut at a gutter (development seeds 0, 2)."""
     fig, decision, boxes, labels = _extracted_split(seed, index)
     assert fig.family == "shared_axes" and len(fig.panels) == n
     assert decision.accepted

@@ -23,7 +23,7 @@ import numpy as np
 
 from .boxes import Box, area
 from .frames import frame_cuts
-from .roles import is_panel, min_area, min_side
+from .roles import is_panel, min_area, min_side, stacked_chart
 from .seams import seam_cuts
 from .work import Work, runs, trim
 
@@ -144,7 +144,7 @@ def _stacked(work: Work, whole: Box, n: int) -> Guided | None:
         lengths = [b - a for a, b in spans]
         uneven = max(abs(math.log(p / q)) for p, q in zip(lengths, lengths[1:], strict=False))
         largest = max(area(b) for b in boxes)
-        ok = all(area(b) >= SMALLEST * largest and is_panel(work, b) for b in boxes)
+        ok = all(area(b) >= SMALLEST * largest and stacked_chart(work, b) for b in boxes)
         if ok:
             return Guided(boxes, FRAME_STRENGTH, uneven, False, True)
     return None

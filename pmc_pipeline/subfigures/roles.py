@@ -29,6 +29,7 @@ _MIN_SIDE_FRAC = 0.08  # a panel spans at least this fraction of the figure's wi
 _MIN_SIDE_PX = 24  # ... and at least this many work pixels on each side
 _MIN_AREA_FRAC = 0.015
 _MAX_ASPECT = 8.0  # titles, colour bars and axis labels are longer and thinner than this
+_STACKED_ASPECT = 16.0  # a chart cut from a stack at frame lines may be this long and flat
 # A panel has structure, which text alone (titles, legends, labels) has not: an unbroken run
 _STRUCTURE = 0.5  # of content this long (of the panel's width or height), or this long
 _STRUCTURE_FIG = 0.2  # (of the figure's), for rows of several panels: an axis, a frame ...
@@ -71,6 +72,16 @@ def cell_sized(work: Work, cell: Box) -> bool:
     held = trim(work, cell)
     side = min(held[2] - held[0], held[3] - held[1])
     return side >= _MIN_SIDE_PX and _not_strip(held) and _fits_panel(work, cell)
+
+
+def stacked_chart(work: Work, box: Box) -> bool:
+    """A piece of a stack of charts cut at the frame lines where they meet: a panel, but
+    for its shape, which may be as long and flat as ``_STACKED_ASPECT`` (a trace over a
+    long time axis; the frame lines, not the shape, say it is no title or colour bar)."""
+    held = trim(work, box)
+    w, h = held[2] - held[0], held[3] - held[1]
+    flat = max(w / h, h / w) <= _STACKED_ASPECT
+    return flat and _large_enough(work, held) and _structured(work, held)
 
 
 def _fits_panel(work: Work, box: Box) -> bool:
