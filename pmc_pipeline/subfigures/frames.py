@@ -110,7 +110,7 @@ def _shared_axis(
 
 
 def _broken(column: np.ndarray, s: int, e: int) -> bool:
-    """Whether an axis (``column``: content along it) runs right up to the frame line on
+    """Whether an axis (``column``: its dark ink along it) runs right up to the frame line on
     one side and, on the other, stops 1 to ``_GAP`` lines short of it and runs on from
     there at least ``_RESUME`` lines: two charts' axes a small space apart."""
     up, down = column[:s][::-1], column[e:]  # lines leaving the frame line, each way
@@ -118,6 +118,7 @@ def _broken(column: np.ndarray, s: int, e: int) -> bool:
 
 
 def _stops_short(away: np.ndarray, other: np.ndarray) -> bool:
+    """``_broken`` one way: ink right up to the line in ``other``, a gap then a run in ``away``."""
     if other.shape[0] < _CROSS or not other[:_CROSS].all():
         return False
     filled = np.flatnonzero(away[: _GAP + 1])

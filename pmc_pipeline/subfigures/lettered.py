@@ -94,7 +94,7 @@ def unnamed_grid(work: Work, gray: Image.Image) -> list[Box] | None:
         if k < len(ALPHABET) and ALPHABET[k] in printed:
             continue  # the next letter printed on the page: a panel the grid leaves out
         found = grids.relabelled(list(ALPHABET[:k])).best(
-            False, PROBED, shapes={rows for rows, cols in shapes if rows * cols == k}
+            False, PROBED, row_counts={rows for rows, cols in shapes if rows * cols == k}
         )
         if found is not None:
             return found
@@ -172,20 +172,20 @@ class _Grids:
         anchored: bool,
         sure: float = 0.0,
         marked: bool = False,
-        shapes: set[int] | None = None,
+        row_counts: set[int] | None = None,
     ) -> list[Box] | None:
         """The grid whose cells read as most labels, clearly; cuts just before the printed
         panel letters when ``anchored``, and letters read where printed then or when
         ``marked`` (a letter right of a chart's tick labels lies past the corner read);
         when ``sure``, this share of the cells (and three, or all) must read as their own
-        labels, none as another's (1.0: every cell); grids of ``shapes`` rows only, if given."""
+        labels, none as another's (1.0: every cell); grids of ``row_counts`` rows only, if given."""
         work, labels, n = self.work, self.labels, len(self.labels)
         letters = _panel_letters(self.marks()) if anchored or marked else []
         anchors = _anchors(letters if anchored else [], work.scale)
         best: tuple[int, list[Box]] | None = None
         readable = sum(label not in UNREADABLE for label in labels)
         need = max(min(SURE_LEAST, readable), math.ceil(sure * readable)) if sure else None
-        for rows, ys, xs in self._layouts(n, anchors, shapes):
+        for rows, ys, xs in self._layouts(n, anchors, row_counts):
             cols = n // rows
             cells = [(x[0], y[0], x[1], y[1]) for y in ys for x in xs]
             if not all(cell_sized(work, c) for c in cells):  # letters vouch for what they hold
@@ -225,14 +225,16 @@ class _Grids:
         return spread and last in hits
 
     def _layouts(
-        self, n: int, anchors: tuple[list[int], list[int]], shapes: set[int] | None = None
+        self, n: int, anchors: tuple[list[int], list[int]], row_counts: set[int] | None = None
     ) -> Iterator[tuple[int, list[Span], list[Span]]]:
         """Each even grid of n cells (rows, row bands, column bands), its cuts snapped to
         gutters and frame lines; then, on a dark figure, at their even places too: black
         stretches inside fluorescence photographs draw the snapped cuts into a photograph,
         where only the letters can tell the even grid is right."""
         plain = {axis: np.zeros(len(self.lines[axis][0]), bool) for axis in (0, 1)}
-        for rows in (r for r in range(1, n + 1) if n % r == 0 and (shapes is None or r in shapes)):
+        for rows in (
+            r for r in range(1, n + 1) if n % r == 0 and (row_counts is None or r in row_counts)
+        ):
             cols = n // rows
             ys = _bands(self.whole, 1, rows, *self.lines[1], anchors[1])
             xs = _bands(self.whole, 0, cols, *self.lines[0], anchors[0])
