@@ -134,8 +134,8 @@ def _stacked(work: Work, whole: Box, n: int) -> Guided | None:
         cuts = frame_cuts(work, whole, axis)
         if len(cuts) != n - 1:
             continue
-        start = whole[1] if axis == 1 else whole[0]
-        edges = [0, *(k for cut in cuts for k in cut), whole[3 - (axis == 0)] - start]
+        start, end = (whole[1], whole[3]) if axis == 1 else (whole[0], whole[2])
+        edges = [0, *(k for cut in cuts for k in cut), end - start]  # offsets from start
         spans = [(start + a, start + b) for a, b in zip(edges[0::2], edges[1::2], strict=True)]
         boxes = [
             trim(work, (whole[0], a, whole[2], b) if axis == 1 else (a, whole[1], b, whole[3]))

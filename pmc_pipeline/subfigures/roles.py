@@ -79,19 +79,19 @@ def stacked_chart(work: Work, box: Box) -> bool:
     for its shape, which may be as long and flat as ``_STACKED_ASPECT`` (a trace over a
     long time axis; the frame lines, not the shape, say it is no title or colour bar)."""
     held = trim(work, box)
-    w, h = held[2] - held[0], held[3] - held[1]
-    flat = max(w / h, h / w) <= _STACKED_ASPECT
-    return flat and _large_enough(work, held) and _structured(work, held)
+    return (
+        _not_strip(held, _STACKED_ASPECT) and _large_enough(work, held) and _structured(work, held)
+    )
 
 
 def _fits_panel(work: Work, box: Box) -> bool:
     return _large_enough(work, box) and _not_strip(box)
 
 
-def _not_strip(box: Box) -> bool:
-    """No longer and thinner than ``_MAX_ASPECT`` (a title, a colour bar, an axis label)."""
+def _not_strip(box: Box, aspect: float = _MAX_ASPECT) -> bool:
+    """No longer and thinner than ``aspect`` (a title, a colour bar, an axis label)."""
     w, h = box[2] - box[0], box[3] - box[1]
-    return max(w / h, h / w) <= _MAX_ASPECT
+    return max(w / h, h / w) <= aspect
 
 
 def _large_enough(work: Work, box: Box) -> bool:
