@@ -35,6 +35,7 @@ _STRUCTURE = 0.5  # of content this long (of the panel's width or height), or th
 _STRUCTURE_FIG = 0.2  # (of the figure's), for rows of several panels: an axis, a frame ...
 _SPANNING = 0.9  # (a run across this much of a panel is never text; a shorter one may be a
 _LABEL_ASPECT = 4.0  # row of bold rotated words: strips thinner than this cut by gutters),
+_CROSSED_DEPTH = 60  # figure px: a strip this deep, crossed by a run, is a flat chart
 _BLOB_MIN = 20  # or a connected blob at least this big (figure px) both ways and
 _BLOB_MAX = 40  # this big one way: a drawing without long lines
 _WORD_DEPTH = 0.75  # of _BLOB_MIN: a slanted word's blob is no deeper than this across
@@ -120,11 +121,22 @@ def _is_label_block(work: Work, box: Box) -> bool:
     for axis in (1, 0):
         strips = gutter_pieces(work, box, axis)
         if len(strips) >= 3 and all(
-            max(w / h, h / w) > _LABEL_ASPECT or w * h < _MIN_AREA_FRAC * w_fig * h_fig
-            for w, h in ((s[2] - s[0], s[3] - s[1]) for s in strips)
+            (max(w / h, h / w) > _LABEL_ASPECT or w * h < _MIN_AREA_FRAC * w_fig * h_fig)
+            and not _crossed(work, s, axis)
+            for s, w, h in ((s, s[2] - s[0], s[3] - s[1]) for s in strips)
         ):
             return True
     return False
+
+
+def _crossed(work: Work, strip: Box, axis: int) -> bool:
+    """Whether a strip cut by gutters along ``axis`` is deeper than lines of text and an
+    unbroken run crosses nearly all its depth (a chart's axis, a frame's side): a wide,
+    flat chart, which no row of words is."""
+    depth = strip[3] - strip[1] if axis == 1 else strip[2] - strip[0]
+    if depth < _CROSSED_DEPTH / work.scale:
+        return False
+    return Runs(work.content(strip)).has(_SPANNING * depth, axis=1 - axis)
 
 
 def _structured(work: Work, box: Box) -> bool:
