@@ -23,7 +23,7 @@ import numpy as np
 
 from .boxes import Box, area
 from .frames import frame_cuts
-from .roles import is_panel, min_area, min_side, stacked_chart
+from .roles import is_panel, is_ruled, min_area, min_side, stacked_chart
 from .seams import seam_cuts
 from .work import Work, runs, trim
 
@@ -34,7 +34,8 @@ _DENSE = 0.5  # line through photographs (this much content) is no gap between t
 UNEVEN = 1.0  # charged per unit of |log(length ratio)| between neighbouring pieces
 _MAX_CUTS = 6  # the strongest cuts of a strip along one axis that the search considers
 _MAX_PANELS = 16  # more labels than this: the search is not tried (the figure stays whole)
-SMALLEST = 0.08  # a panel is at least this share of the largest panel's area: a legend or a
+SMALLEST = 0.08  # a panel is at least this share of the largest panel's area (a table aside,
+# whose rules no legend has: a short one beside a large chart): a legend or a
 # colour bar cut off behind a gutter is smaller (real compounds: 0.107 at least, of 40)
 _RETRIES = 3  # divisions tried, each without the pieces the role rules refused before
 
@@ -117,7 +118,8 @@ def guided_panels(
         bad = {
             leaf
             for leaf, box in zip(best.boxes, boxes, strict=True)
-            if area(box) < SMALLEST * largest or not is_panel(work, box)
+            if (area(box) < SMALLEST * largest and not is_ruled(work, box))
+            or not is_panel(work, box)
         }
         if not bad:
             break

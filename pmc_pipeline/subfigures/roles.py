@@ -44,6 +44,7 @@ _BAND = 8  # figure px: long runs on this many lines in a row are a filled band 
 _STRIP_ASPECT = 3.0  # a blot strip is at least this many times longer than deep
 _SAME_SPAN = 0.03  # strips of one blot start and end within this share of their length,
 _SAME_DEPTH = 1.5  # and are about one depth (within this ratio)
+_RULES = 3  # rules of one extent at least: a table's (over and under its header, at its foot)
 _TABLE_LINES = 3  # a piece of a table holds this many lines of text at least, ...
 _TABLE_GAPS = 2  # ... in columns parted by this many blank gaps at least, ...
 _ALIGNED = 0.8  # ... and this share of either piece's gaps fall within the other's,
@@ -130,13 +131,16 @@ def _is_label_block(work: Work, box: Box) -> bool:
 
 
 def _crossed(work: Work, strip: Box, axis: int) -> bool:
-    """Whether a strip cut by gutters along ``axis`` is deeper than lines of text and an
-    unbroken run crosses nearly all its depth (a chart's axis, a frame's side): a wide,
-    flat chart, which no row of words is."""
+    """Whether a strip cut by gutters along ``axis`` is deeper than lines of text and
+    unbroken runs cross nearly all its depth in one or two places (a chart's axis and its
+    frame's far side): a wide, flat chart, which no row of words is. Crossed in more
+    places, it is a row of charts: no panel either, whatever gutters part it."""
     depth = strip[3] - strip[1] if axis == 1 else strip[2] - strip[0]
     if depth < _CROSSED_DEPTH / work.scale:
         return False
-    return Runs(work.content(strip)).has(_SPANNING * depth, axis=1 - axis)
+    mask = work.content(strip)
+    long, _, _ = long_runs(mask.T if axis == 1 else mask, _SPANNING * depth)
+    return 1 <= len(runs(long)) <= 2
 
 
 def _structured(work: Work, box: Box) -> bool:
@@ -161,6 +165,8 @@ def _has_structure(work: Work, box: Box) -> bool:
     if runs.has(need_w, axis=1) or runs.has(need_h, axis=0):
         deep = _BAND / work.scale
         if _band_depth(runs.mask, need_w, 1) >= deep or _band_depth(runs.mask, need_h, 0) >= deep:
+            return True
+        if _ruled(runs.mask, need_w):
             return True
         return not _is_label_block(work, box)
     return _has_blob(runs.mask, _BLOB_MIN / work.scale, _BLOB_MAX / work.scale)
@@ -239,6 +245,29 @@ def _speckle_filled(mask: np.ndarray) -> np.ndarray:
     filled[:, 1:-2] |= mask[:, :-3] & mask[:, 3:]
     filled[:, 2:-1] |= mask[:, :-3] & mask[:, 3:]
     return filled
+
+
+def is_ruled(work: Work, box: Box) -> bool:
+    """Whether a piece is ruled like a table (``_ruled``: rules across half its width at
+    least): a panel however small beside the others, as no legend or colour bar is."""
+    x0, y0, x1, y1 = box
+    mask = work.content((0, 0, *work.size))[y0:y1, x0:x1]  # the figure's ground: a framed
+    return _ruled(mask, _STRUCTURE * (x1 - x0))  # legend's own frame is no ground of its own
+
+
+def _ruled(mask: np.ndarray, length: float) -> bool:
+    """Whether ``_RULES`` lines or more each hold a run at least ``length`` long, all
+    starting and ending together: the rules of a table (over and under its header, under
+    its last row) or a chart's grid. Lines of text hold no such runs; a framed legend has
+    two."""
+    long, first, end = long_runs(mask, length)
+    lines = runs(long)
+    if len(lines) < _RULES:
+        return False
+    starts = np.array([first[s:e].min() for s, e in lines])
+    ends = np.array([end[s:e].max() for s, e in lines])
+    tolerance = max(2.0, _SAME_SPAN * float(np.median(ends - starts)))
+    return bool(np.ptp(starts) <= tolerance and np.ptp(ends) <= tolerance)
 
 
 def _has_blob(mask: np.ndarray, small: float, large: float) -> bool:
