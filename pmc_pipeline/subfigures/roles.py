@@ -52,12 +52,14 @@ _ROW_GAP = 3.0  # ... and parted by no blank gutter deeper than this many text l
 
 
 def is_panel(work: Work, box: Box) -> bool:
-    """Big enough, not a thin strip, and with structure (an axis, a frame, a photo).
+    """Big enough (a ruled table: less), not a thin strip, and with structure (an axis, a
+    frame, a photo).
 
     The untrimmed box is checked first: when it is too small, its content is too.
     """
     if box not in work.panels:
-        work.panels[box] = panel_sized(work, box) and _structured(work, trim(work, box))
+        sized = panel_sized(work, box) or _small_table(work, box)
+        work.panels[box] = sized and _structured(work, trim(work, box))
     return work.panels[box]
 
 
@@ -65,6 +67,14 @@ def panel_sized(work: Work, box: Box) -> bool:
     """Large enough and not a thin strip, before and after trimming: the shape of a panel,
     whatever it holds (a table, a dark photograph)."""
     return _fits_panel(work, box) and _fits_panel(work, trim(work, box))
+
+
+def _small_table(work: Work, box: Box) -> bool:
+    """A table ruled as tables are (``is_ruled``) is a panel however short beside the
+    figure's other panels, if it is no thin strip and as big as a panel must be at least."""
+    held = trim(work, box)
+    side = min(held[2] - held[0], held[3] - held[1])
+    return side >= _MIN_SIDE_PX and _not_strip(held) and is_ruled(work, held)
 
 
 def cell_sized(work: Work, cell: Box) -> bool:
@@ -257,13 +267,13 @@ def is_ruled(work: Work, box: Box) -> bool:
 
 def _ruled(mask: np.ndarray, length: float) -> bool:
     """Whether ``_RULES`` lines or more each hold a run at least ``length`` long, all
-    starting and ending together: the rules of a table (over and under its header, under
+    thin and starting and ending together: the rules of a table (over and under its header, under
     its last row) or a chart's grid. Lines of text hold no such runs; a framed legend has
     two."""
     long, first, end = long_runs(mask, length)
     lines = runs(long)
-    if len(lines) < _RULES:
-        return False
+    if len(lines) < _RULES or any(e - s > LINE_MAX for s, e in lines):
+        return False  # a filled band (a blot strip, a colour bar) is no rule
     starts = np.array([first[s:e].min() for s, e in lines])
     ends = np.array([end[s:e].max() for s, e in lines])
     tolerance = max(2.0, _SAME_SPAN * float(np.median(ends - starts)))
@@ -316,10 +326,10 @@ def one_table(work: Work, upper: Box, lower: Box) -> bool:
 
 
 def _gutter_between(work: Work, band: Box, deep: float) -> bool:
-    """Whether the band between two pieces is a blank gutter deeper than ``deep`` (work
-    px): a gutter between two tables, not the gap between rows of one (nor a stretch that
-    holds a third piece)."""
-    return band[3] - band[1] > deep and bool(background_lines(work, band, 1).all())
+    """Whether the band between two pieces holds a blank gutter deeper than ``deep`` (work
+    px): a gutter between two tables (or beside a third piece between them, two tables of
+    one template apart), not the gap between rows of one (or between its pieces)."""
+    return any(e - s > deep for s, e in runs(background_lines(work, band, 1)))
 
 
 def is_table(work: Work, box: Box) -> bool:
