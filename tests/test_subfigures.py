@@ -1239,3 +1239,58 @@ def test_a_slanted_word_is_no_drawing_but_an_outlined_box_is():
     box[12:38, 7:53] = False
     assert not _has_blob(word, 10, 20)
     assert _has_blob(box, 10, 20)
+
+
+@pytest.mark.parametrize(
+    ("seed", "index", "n"),
+    [(2, 89, 3), (1, 389, 9), (2, 305, 6), (0, 175, 6)],
+    ids=[
+        "table-lettered-beside-a-chart",
+        "grid-of-small-tables",
+        "tables-of-one-template",
+        "short-tables-in-a-spanning-layout",
+    ],
+)
+def test_ruled_tables_are_panels_however_short(seed, index, n):
+    """Tables drawn as images, ruled over and under their header and at their foot: a lone
+    letter beside one kept its rules short of the spanning length, and its lines of text
+    made it a block of labels; a short one beside a large chart, or in a tall figure, was
+    refused as too small; two tables of one template with a third between them were taken
+    for rows of one table. Their rules make them panels (development seeds 0-2)."""
+    fig, decision, boxes, labels = _extracted_split(seed, index)
+    assert "table_image" in [p.kind for p in fig.panels] and len(fig.panels) == n
+    assert decision.accepted
+    assert_panels(boxes, [p.box for p in fig.panels], 0.7)
+    assert labels == [p.label for p in fig.panels]
+
+
+def test_a_wide_flat_chart_is_no_block_of_labels():
+    """A scatter plot twice as wide as usual, its axis titles behind gutters of their own:
+    its strips are all long and thin, as lines of labels are, but the plot's strip is
+    deeper than text and its y axis crosses it (development seed 1)."""
+    fig, decision, boxes, labels = _extracted_split(1, 124)
+    assert fig.panels[0].kind == "scatter_legend" and len(fig.panels) == 4
+    assert decision.accepted
+    assert_panels(boxes, [p.box for p in fig.panels], 0.7)
+    assert labels == [p.label for p in fig.panels]
+
+
+@pytest.mark.parametrize(
+    ("seed", "index", "n"),
+    [(0, 269, 2), (1, 85, 2), (1, 260, 4), (2, 253, 4)],
+    ids=["framed-legend", "framed-legend-serif", "zebra-table", "zebra-table-2"],
+)
+def test_a_framed_legend_or_one_table_stays_whole_under_a_caption_naming_panels(seed, index, n):
+    """Guards for the table rules: a framed legend beside its chart has two rules, not
+    three (read against the figure's white, not its frame's grey, which would make its
+    text lines runs); a single table cut into rows and a piece beside another stays one
+    table, though a third piece stands between its top and its foot (development seeds
+    0-2)."""
+    from dataclasses import replace
+
+    from tests.fixtures.synthetic_figures import _single
+
+    named = " ".join(f"({chr(65 + k)}) Measure {k}." for k in range(n))
+    fig = replace(_single("dev", seed, index), caption=f"Effects of treatment. {named}")
+    _, result = _split_extracted(fig)
+    assert not result.decision.accepted
