@@ -228,9 +228,10 @@ class _Grids:
         self, n: int, anchors: tuple[list[int], list[int]], row_counts: set[int] | None = None
     ) -> Iterator[tuple[int, list[Span], list[Span]]]:
         """Each even grid of n cells (rows, row bands, column bands), its cuts snapped to
-        gutters and frame lines; then, on a dark figure, at their even places too: black
-        stretches inside fluorescence photographs draw the snapped cuts into a photograph,
-        where only the letters can tell the even grid is right."""
+        gutters and frame lines; then at their even places too: black stretches inside
+        fluorescence photographs, and white ones inside stained sections on a page, draw
+        the snapped cuts into a photograph, where only the letters can tell the even grid
+        is right."""
         plain = {axis: np.zeros(len(self.lines[axis][0]), bool) for axis in (0, 1)}
         for rows in (
             r for r in range(1, n + 1) if n % r == 0 and (row_counts is None or r in row_counts)
@@ -238,13 +239,11 @@ class _Grids:
             cols = n // rows
             ys = _bands(self.whole, 1, rows, *self.lines[1], anchors[1])
             xs = _bands(self.whole, 0, cols, *self.lines[0], anchors[0])
-            grids = [(ys, xs)]
-            if self.work.bg < DARK:
-                even = (
-                    _bands(self.whole, 1, rows, plain[1], plain[1], anchors[1]),
-                    _bands(self.whole, 0, cols, plain[0], plain[0], anchors[0]),
-                )
-                grids += [even] if even != (ys, xs) else []
+            even = (
+                _bands(self.whole, 1, rows, plain[1], plain[1], anchors[1]),
+                _bands(self.whole, 0, cols, plain[0], plain[0], anchors[0]),
+            )
+            grids = [(ys, xs)] + ([even] if even != (ys, xs) else [])
             for ys, xs in grids:
                 if all(
                     e - s >= min_side(self.work, axis)
