@@ -1294,3 +1294,20 @@ def test_a_framed_legend_or_one_table_stays_whole_under_a_caption_naming_panels(
     fig = replace(_single("dev", seed, index), caption=f"Effects of treatment. {named}")
     _, result = _split_extracted(fig)
     assert not result.decision.accepted
+
+
+@pytest.mark.parametrize(
+    ("seed", "index", "n"),
+    [(2, 103, 12), (1, 341, 4)],
+    ids=["stained-sections-edge-to-edge", "column-of-charts"],
+)
+def test_a_lettered_grid_is_read_at_its_even_cuts_on_a_page_too(seed, index, n):
+    """Photographs edge to edge on a white page, lettered down the columns: white
+    stretches inside the stained sections are blank lines a cut snaps to, so the grid cut
+    there reads few letters; cut at its even places, every cell reads its own (development
+    seeds 1-2)."""
+    fig, decision, boxes, labels = _extracted_split(seed, index)
+    assert fig.background == "white" and len(fig.panels) == n
+    assert decision.reason == "printed-letters"
+    assert_panels(boxes, [p.box for p in fig.panels], 0.7)
+    assert labels == [p.label for p in fig.panels]
