@@ -96,6 +96,10 @@ def decide_split(
         tried.append(_layout_decision(work, img, guided_panels(work, n, levels, faint)))
         if tried[-1].accepted:
             return _paired(img, tried[-1], split.labels)
+        if tried[-1].reason == COUNT_MISMATCH and tried[-1].boxes:
+            other = _one_way_first(work, img, n, levels, faint)
+            if other is not None:
+                return _paired(img, other, split.labels)
     for weak in tried:  # cuts too weak or uneven: does every piece print its own letter?
         confirmed = _lettered_pieces(img, weak, split.labels)
         if confirmed is not None:
@@ -112,6 +116,20 @@ def decide_split(
         if framed.accepted:
             return _paired(img, framed, split.labels)
     return tried[0]
+
+
+def _one_way_first(
+    work: Work, img: Image.Image, n: int, levels: int, faint: bool
+) -> SplitDecision | None:
+    """The division searched with its first cuts along rows only, then columns only,
+    that is accepted; None if neither is. A piece that holds two panels can come of the
+    best division because a wide gap beside a short panel (a blank stretch under it)
+    outscored the even cuts between panels the other way first."""
+    for first in ((1,), (0,)):
+        other = _layout_decision(work, img, guided_panels(work, n, levels, faint, first=first))
+        if other.accepted:
+            return other
+    return None
 
 
 def _searches(n: int) -> tuple[tuple[int, bool], ...]:

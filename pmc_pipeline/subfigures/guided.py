@@ -88,14 +88,19 @@ class _Blank:
 
 
 def guided_panels(
-    work: Work, n: int, levels: int = 2, faint: bool = True, frames: bool = False
+    work: Work,
+    n: int,
+    levels: int = 2,
+    faint: bool = True,
+    frames: bool = False,
+    first: tuple[int, ...] = (1, 0),
 ) -> Guided | None:
     """The n panels of the figure with the best cuts by at most ``levels`` levels of cuts
     (two: rows, then columns across each, or columns first; three: then rows again, for
     spanning layouts), looking for faint seams too when no division is found otherwise
     and ``faint``, and cutting at frame lines where charts meet too when ``frames`` (only
-    searched when one runs right across the figure); None when no division into n pieces
-    of panel size exists."""
+    searched when one runs right across the figure), the first cuts along one of ``first``
+    (rows: 1, columns: 0); None when no division into n pieces of panel size exists."""
     if not 2 <= n <= _MAX_PANELS:
         return None
     search = _Search(work, n, frames)
@@ -107,10 +112,10 @@ def guided_panels(
         if stacked is not None:
             return stacked
     for _ in range(_RETRIES):
-        best = search.divide(whole, n, levels)
+        best = search.divide(whole, n, levels, first)
         if best is None and faint and not search.faint:
             search.look_for_faint_seams()  # photographs that meet in a few bright places
-            best = search.divide(whole, n, levels)
+            best = search.divide(whole, n, levels, first)
         if best is None:
             return None
         boxes = [trim(work, b) for b in best.boxes]
