@@ -1311,3 +1311,15 @@ def test_a_lettered_grid_is_read_at_its_even_cuts_on_a_page_too(seed, index, n):
     assert decision.reason == "printed-letters"
     assert_panels(boxes, [p.box for p in fig.panels], 0.7)
     assert labels == [p.label for p in fig.panels]
+
+
+def test_three_blots_side_by_side_are_cut_between_them_not_under_the_short_one():
+    """Three western blots in a row, the middle one short: the row cut through the taller
+    two and the wide blank stretch under the short one outscored the even gutters between
+    the blots, and its top piece held all three. Searched columns first too, the blots
+    part (development seed 2)."""
+    fig, decision, boxes, labels = _extracted_split(2, 5)
+    assert fig.family == "row" and len(fig.panels) == 3
+    assert decision.accepted
+    assert_panels(boxes, [p.box for p in fig.panels], 0.7)
+    assert labels == [p.label for p in fig.panels]
