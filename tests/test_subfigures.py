@@ -1323,3 +1323,16 @@ def test_three_blots_side_by_side_are_cut_between_them_not_under_the_short_one()
     assert decision.accepted
     assert_panels(boxes, [p.box for p in fig.panels], 0.7)
     assert labels == [p.label for p in fig.panels]
+
+
+def test_a_lettered_grid_is_refused_where_another_panels_letter_stands_in_a_cell_corner():
+    """A wide chart over three panels in a row, lettered on the page: cut at even places
+    into four rows, the first and last rows' corners read "a" and (a tick label) "d",
+    while the third row's corner holds the page's "b." that it does not read. That letter
+    says the row is panel b, not c: the grid is refused (held-out seed 1, found when
+    checking it; the figure stays whole)."""
+    from tests.fixtures.synthetic_figures import _compound
+
+    fig, result = _split_extracted(_compound("heldout", 1, 22))
+    assert len(fig.panels) == 4
+    assert not result.decision.accepted

@@ -21,7 +21,7 @@ import copy
 import itertools
 import math
 import string
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 from PIL import Image
@@ -205,6 +205,9 @@ class _Grids:
                 stray = _stray(self.marks(), right, placed)
                 if {m.label for m in stray} - {r.label for r in right}:
                     continue  # an unread panel's letter inside a cell: that panel is elsewhere
+                if work.bg >= DARK and _misplaced(self.marks(), right, placed, labels):
+                    continue  # another panel's letter printed in a cell's corner (on a page:
+                    # letters on black stand over photographs, and read less surely)
                 # anchored cuts follow the letters, so a grid that is wrong still reads right
                 # in many corners: there, a letter in another's cell or inside one refuses it
                 against = wrong + len(stray)
@@ -280,10 +283,9 @@ def _mark_in(marks: list[Reading], box: Box) -> Reading | None:
     return min(inside, key=lambda m: (m.x - x0) + (m.y - y0), default=None)
 
 
-def _stray(marks: list[Reading], right: list[Reading], boxes: list[Box]) -> list[Reading]:
-    """Letters like the panel letters read (their size, set in line with one of them), on
-    the page inside a cell but away from its corner: the letter of a panel that a wrong grid
-    holds in the middle of a cell. Tick labels and arrowheads seldom line up so."""
+def _like_read(right: list[Reading]) -> Callable[[Reading], bool]:
+    """Whether a letter on the page is like the panel letters read: about their size, and
+    set in line with one of them. Tick labels and arrowheads seldom line up so."""
     low = min(r.height for r in right) / CASE  # "a" is shorter than "b" or "A", in one font
     high = max(r.height for r in right) * CASE
 
@@ -292,11 +294,36 @@ def _stray(marks: list[Reading], right: list[Reading], boxes: list[Box]) -> list
         lined = any(abs(m.x - r.x) <= near or abs(m.y - r.y) <= near for r in right)
         return low <= m.height <= high and lined
 
+    return like
+
+
+def _stray(marks: list[Reading], right: list[Reading], boxes: list[Box]) -> list[Reading]:
+    """Letters like the panel letters read (their size, set in line with one of them), on
+    the page inside a cell but away from its corner: the letter of a panel that a wrong grid
+    holds in the middle of a cell. Tick labels and arrowheads seldom line up so."""
+    like = _like_read(right)
+
     def stray_in(m: Reading, b: Box) -> bool:
         inside = b[0] <= m.x < b[2] and b[1] <= m.y < b[3]
         return inside and (m.x - b[0] > CORNER_W or m.y - b[1] > CORNER_H)
 
     return [m for m in marks if like(m) and m not in right and any(stray_in(m, b) for b in boxes)]
+
+
+def _misplaced(
+    marks: list[Reading], right: list[Reading], boxes: list[Box], labels: list[str]
+) -> bool:
+    """Whether a letter like the panel letters read (their size, in line with one) is
+    printed on the page in a cell's corner as another cell's label: the corner read
+    nothing clearly, but the page says that cell is another panel (a row of a chart cut
+    at an even place, whose corner holds the next row's letter)."""
+    like = _like_read(right)
+    return any(
+        like(m) and m.label != label and m.label in labels
+        for m in marks
+        for box, label in zip(boxes, labels, strict=True)
+        if 0 <= m.x - box[0] <= CORNER_W and 0 <= m.y - box[1] <= CORNER_H
+    )
 
 
 def _orders(rows: int, cols: int) -> list[tuple[list[int], float]]:
