@@ -176,8 +176,8 @@ def _has_structure(work: Work, box: Box) -> bool:
         deep = _BAND / work.scale
         if _band_depth(runs.mask, need_w, 1) >= deep or _band_depth(runs.mask, need_h, 0) >= deep:
             return True
-        if _ruled(runs.mask, need_w):
-            return True
+        if _ruled(runs.mask, need_w):  # its own ground, as read for the runs: a framed
+            return True  # legend's text lines read as thick bands there, no thin rules
         return not _is_label_block(work, box)
     return _has_blob(runs.mask, _BLOB_MIN / work.scale, _BLOB_MAX / work.scale)
 
