@@ -129,6 +129,13 @@ def assert_panels(found, truth, min_iou: float = 0.85) -> None:
         assert iou(f, t) >= min_iou, (f, t)
 
 
+def assert_split_as_drawn(fig, boxes, labels) -> None:
+    """A generated compound's accepted panels are its true panels (IoU 0.7), each with its
+    printed label."""
+    assert_panels(boxes, [p.box for p in fig.panels], 0.7)
+    assert labels == [p.label for p in fig.panels]
+
+
 def decided(img: Image.Image, n: int) -> list:
     """The accepted panels of a figure whose caption names n panels (none for n < 2); []
     when kept whole."""
@@ -267,8 +274,7 @@ def test_western_blots_are_panels(index, family):
     fig, decision, boxes, labels = _generated_split(index, blots=True)
     assert fig.family == family and "western_blot" in {p.kind for p in fig.panels}
     assert decision.reason == "accepted"
-    assert_panels(boxes, [p.box for p in fig.panels], 0.7)
-    assert labels == [p.label for p in fig.panels]
+    assert_split_as_drawn(fig, boxes, labels)
 
 
 def test_two_tables_of_their_own_columns_are_two_panels():
@@ -870,8 +876,7 @@ def test_printed_letters_split_an_even_grid_the_cuts_cannot(index, family, n):
     fig, decision, boxes, labels = _generated_split(index)
     assert fig.family == family and len(fig.panels) == n
     assert decision.reason == "printed-letters"
-    assert_panels(boxes, [p.box for p in fig.panels], 0.7)
-    assert labels == [p.label for p in fig.panels]
+    assert_split_as_drawn(fig, boxes, labels)
 
 
 def test_printed_letters_read_an_even_grid_where_snapped_cuts_fall_in_photographs():
@@ -881,8 +886,7 @@ def test_printed_letters_read_an_even_grid_where_snapped_cuts_fall_in_photograph
     fig, decision, boxes, labels = _extracted_split(1, 207)
     assert fig.family == "mosaic_photos" and fig.background == "black"
     assert decision.reason == "printed-letters"
-    assert_panels(boxes, [p.box for p in fig.panels], 0.7)
-    assert labels == [p.label for p in fig.panels]
+    assert_split_as_drawn(fig, boxes, labels)
 
 
 @pytest.mark.parametrize(("seed", "index"), [(2, 74), (2, 79)], ids=["white", "pale"])
@@ -893,8 +897,7 @@ def test_small_letters_with_faint_strokes_read_closed(seed, index):
     fig, decision, boxes, labels = _extracted_split(seed, index)
     assert fig.family == "mosaic_photos" and fig.letters in ("a", "a.")
     assert decision.reason == "printed-letters"
-    assert_panels(boxes, [p.box for p in fig.panels], 0.7)
-    assert labels == [p.label for p in fig.panels]
+    assert_split_as_drawn(fig, boxes, labels)
 
 
 def test_a_weak_uneven_division_whose_every_piece_reads_its_letter_is_accepted():
@@ -905,8 +908,7 @@ def test_a_weak_uneven_division_whose_every_piece_reads_its_letter_is_accepted()
     fig, decision, boxes, labels = _extracted_split(1, 21)
     assert fig.family == "spanning" and len(fig.panels) == 3
     assert decision.reason == "printed-letters"
-    assert_panels(boxes, [p.box for p in fig.panels], 0.7)
-    assert labels == [p.label for p in fig.panels]
+    assert_split_as_drawn(fig, boxes, labels)
 
 
 def test_a_short_table_in_a_tall_column_of_lettered_panels_is_a_panel():
@@ -917,8 +919,7 @@ def test_a_short_table_in_a_tall_column_of_lettered_panels_is_a_panel():
     fig, decision, boxes, labels = _extracted_split(0, 367)
     assert fig.family == "column" and len(fig.panels) == 4
     assert decision.reason == "printed-letters"
-    assert_panels(boxes, [p.box for p in fig.panels], 0.7)
-    assert labels == [p.label for p in fig.panels]
+    assert_split_as_drawn(fig, boxes, labels)
 
 
 @pytest.mark.parametrize(
@@ -966,8 +967,7 @@ def test_printed_letters_anchor_the_cuts_where_corners_read_too_few(index, famil
     fig, decision, boxes, labels = _generated_split(index)
     assert fig.family == family and len(fig.panels) == n
     assert decision.reason == "printed-letters"
-    assert_panels(boxes, [p.box for p in fig.panels], 0.7)
-    assert labels == [p.label for p in fig.panels]
+    assert_split_as_drawn(fig, boxes, labels)
 
 
 def test_letters_alone_split_a_figure_whose_caption_names_no_panels():
@@ -1015,8 +1015,7 @@ def test_an_even_grid_with_a_panel_letter_inside_a_cell_loses_to_the_right_one()
     fig, decision, boxes, labels = _generated_split(576)
     assert fig.family == "column" and len(fig.panels) == 4
     assert decision.reason == "printed-letters"
-    assert_panels(boxes, [p.box for p in fig.panels], 0.7)
-    assert labels == [p.label for p in fig.panels]
+    assert_split_as_drawn(fig, boxes, labels)
 
 
 def test_panels_whose_letters_contradict_their_order_carry_the_whole_caption():
@@ -1135,8 +1134,7 @@ def test_charts_sharing_an_axis_split_at_the_frame_lines_where_they_meet(index, 
     fig, decision, boxes, labels = _generated_split(index, blots=True)
     assert fig.family == "shared_axes" and len(fig.panels) == n
     assert decision.accepted
-    assert_panels(boxes, [p.box for p in fig.panels], 0.7)
-    assert labels == [p.label for p in fig.panels]
+    assert_split_as_drawn(fig, boxes, labels)
 
 
 def test_stacked_charts_split_at_frame_lines_greyed_at_their_edges():
@@ -1146,8 +1144,7 @@ def test_stacked_charts_split_at_frame_lines_greyed_at_their_edges():
     fig, decision, boxes, labels = _extracted_split(0, 120)
     assert fig.family == "shared_axes" and len(fig.panels) == 4
     assert decision.accepted
-    assert_panels(boxes, [p.box for p in fig.panels], 0.7)
-    assert labels == [p.label for p in fig.panels]
+    assert_split_as_drawn(fig, boxes, labels)
 
 
 @pytest.mark.parametrize(
@@ -1164,8 +1161,7 @@ def test_stacked_charts_whose_axes_stop_short_of_the_next_split_there(seed, inde
     fig, decision, boxes, labels = _extracted_split(seed, index)
     assert fig.family == "shared_axes" and len(fig.panels) == n
     assert decision.accepted
-    assert_panels(boxes, [p.box for p in fig.panels], 0.7)
-    assert labels == [p.label for p in fig.panels]
+    assert_split_as_drawn(fig, boxes, labels)
 
 
 @pytest.mark.parametrize(
@@ -1182,8 +1178,7 @@ def test_stacked_charts_are_cut_at_their_frame_lines_alone(seed, index, n):
     fig, decision, boxes, labels = _extracted_split(seed, index)
     assert fig.family == "shared_axes" and len(fig.panels) == n
     assert decision.accepted
-    assert_panels(boxes, [p.box for p in fig.panels], 0.7)
-    assert labels == [p.label for p in fig.panels]
+    assert_split_as_drawn(fig, boxes, labels)
 
 
 def test_a_chart_with_a_zero_line_stays_whole_under_a_caption_naming_two_panels():
@@ -1221,8 +1216,7 @@ def test_bold_letters_pressed_into_photo_corners_split_the_grid(index, n):
     fig, decision, boxes, labels = _generated_split(index, blots=True)
     assert fig.background == "black" and len(fig.panels) == n
     assert decision.accepted
-    assert_panels(boxes, [p.box for p in fig.panels], 0.7)
-    assert labels == [p.label for p in fig.panels]
+    assert_split_as_drawn(fig, boxes, labels)
 
 
 def test_a_slanted_word_is_no_drawing_but_an_outlined_box_is():
@@ -1260,8 +1254,7 @@ def test_ruled_tables_are_panels_however_short(seed, index, n):
     fig, decision, boxes, labels = _extracted_split(seed, index)
     assert "table_image" in [p.kind for p in fig.panels] and len(fig.panels) == n
     assert decision.accepted
-    assert_panels(boxes, [p.box for p in fig.panels], 0.7)
-    assert labels == [p.label for p in fig.panels]
+    assert_split_as_drawn(fig, boxes, labels)
 
 
 def test_a_wide_flat_chart_is_no_block_of_labels():
@@ -1271,8 +1264,7 @@ def test_a_wide_flat_chart_is_no_block_of_labels():
     fig, decision, boxes, labels = _extracted_split(1, 124)
     assert fig.panels[0].kind == "scatter_legend" and len(fig.panels) == 4
     assert decision.accepted
-    assert_panels(boxes, [p.box for p in fig.panels], 0.7)
-    assert labels == [p.label for p in fig.panels]
+    assert_split_as_drawn(fig, boxes, labels)
 
 
 @pytest.mark.parametrize(
@@ -1309,8 +1301,7 @@ def test_a_lettered_grid_is_read_at_its_even_cuts_on_a_page_too(seed, index, n):
     fig, decision, boxes, labels = _extracted_split(seed, index)
     assert fig.background == "white" and len(fig.panels) == n
     assert decision.reason == "printed-letters"
-    assert_panels(boxes, [p.box for p in fig.panels], 0.7)
-    assert labels == [p.label for p in fig.panels]
+    assert_split_as_drawn(fig, boxes, labels)
 
 
 def test_three_blots_side_by_side_are_cut_between_them_not_under_the_short_one():
@@ -1321,8 +1312,7 @@ def test_three_blots_side_by_side_are_cut_between_them_not_under_the_short_one()
     fig, decision, boxes, labels = _extracted_split(2, 5)
     assert fig.family == "row" and len(fig.panels) == 3
     assert decision.accepted
-    assert_panels(boxes, [p.box for p in fig.panels], 0.7)
-    assert labels == [p.label for p in fig.panels]
+    assert_split_as_drawn(fig, boxes, labels)
 
 
 def test_a_lettered_grid_is_refused_where_another_panels_letter_stands_in_a_cell_corner():
