@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import sys
+import threading
+import traceback
 from pathlib import Path
 
 import pytest
@@ -96,3 +99,56 @@ def dask_client():
         Client(cluster) as client,
     ):
         yield client
+
+
+@pytest.fixture(autouse=True)
+def _dask_stacks_before_timeout(request):
+    """Print what the Dask workers are doing 20 s before pytest-timeout stops a test.
+
+    A hung stage test otherwise shows only the driver waiting on a future (CI once timed
+    out in the listing stage with no trace of the task that never returned)."""
+    if "dask_client" not in request.fixturenames:
+        yield
+        return
+    marker = request.node.get_closest_marker("timeout")
+    limit = (
+        float(marker.args[0])
+        if marker and marker.args
+        else float(request.config.getini("timeout") or 0)
+    )
+    if limit <= 30:
+        yield
+        return
+    timer = threading.Timer(
+        limit - 20, _print_cluster_state, (request.getfixturevalue("dask_client"),)
+    )
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+
+
+def _print_cluster_state(client) -> None:
+    """Tasks in flight, their stacks, and every worker thread's stack, on stderr."""
+    out = sys.__stderr__
+    try:
+        print("\n--- Dask tasks in flight per worker:", client.processing(), file=out)
+        for worker, tasks in client.call_stack().items():
+            for key, frames in tasks.items():
+                print(f"--- {key} on {worker}:\n{''.join(frames)}", file=out)
+        for worker, stacks in client.run(_thread_stacks).items():
+            print(f"--- threads of {worker}:\n{stacks}", file=out)
+    except Exception as exc:  # a diagnostic must not raise in a timer thread
+        print(f"--- cluster state unavailable: {exc!r}", file=out)
+    out.flush()
+
+
+def _thread_stacks() -> str:
+    """Every thread's stack in this process (run on each worker)."""
+    frames = sys._current_frames()
+    return "\n".join(
+        f"thread {ident}:\n" + "".join(traceback.format_stack(frame))
+        for ident, frame in frames.items()
+    )
