@@ -425,6 +425,25 @@ def test_small_helpers_match_numpy():
             "Mice. a, Body weight (g) per group. b, Volume. c-d, Scores. e, Colonies.",
             ["A", "B", "C", "D", "E"],
         ),
+        # ... and right after the sequence, inside a clause, where the panels open with
+        # their labels (development seed 2 #26: "f, ..." then "body weight (g) in")
+        (
+            "Mice. a, Scan. b, Counts. c, Scores. d, Stain. e, Time. f, Body weight (g) in rats.",
+            ["A", "B", "C", "D", "E", "F"],
+        ),
+        (
+            "Mice. (A) Scan. (B) Counts. (C) Scores. (D) Stain. (E) Time. (F) Weight (g) in rats.",
+            ["A", "B", "C", "D", "E", "F"],
+        ),
+        (
+            "Mice. (a) Scan. (b) Counts. (c) Scores. (d) Stain. (e) Time. (f) Weight (g) in rats.",
+            ["A", "B", "C", "D", "E", "F"],
+        ),
+        # a last panel named in passing keeps its label (real captions: pbio.1001315,
+        # PMC10335194, elife-04953)
+        ("Mice. (A) Scan. (B) Counts. (C) Stain as in (D) and (E).", ["A", "B", "C", "D", "E"]),
+        ("Mice. (A) Scan; (B) counts; (C) scores; and (D) comparison of X.", ["A", "B", "C", "D"]),
+        ("Mice. (A) Scan. (B) Counts. (C) Stain. The graph in (D) shows X.", ["A", "B", "C", "D"]),
     ],
 )
 def test_caption_label_forms(caption, labels):

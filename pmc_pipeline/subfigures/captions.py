@@ -210,6 +210,7 @@ def _accept_sequence(text: str, markers: list[_Marker]) -> list[_Marker]:
             gap += 1
             if gap > 1:
                 break
+    kept_letters -= _trailing_mentions(text, markers, kept_letters)
     romans = set()
     if roman:
         for r in _ROMAN:
@@ -233,6 +234,47 @@ def _accept_sequence(text: str, markers: list[_Marker]) -> list[_Marker]:
         if labels:
             out.append(_Marker(m.start, m.end, labels, m.bare))
     return out
+
+
+def _trailing_mentions(text: str, markers: list[_Marker], letters: set[str]) -> set[str]:
+    """The last letter of the sequence when the caption names it only inside a clause
+    (before a lowercase word), written unlike the labels that open or close the panels'
+    texts (its case, or parentheses where they stand bare) or as a unit after its quantity
+    ("body weight (g) in mice", "time (h)"): a unit that happens to follow the sequence,
+    not a panel. A real last panel mentioned in passing ("and (D) comparison of", "the graph
+    in (J) shows") keeps its label."""
+    if len(letters) < 3:
+        return set()
+    last = max(letters)
+    naming = [m for m in markers if any(label[0] == last for label in m.labels)]
+    roles = {m: _role(text, m.start, m.end, m.bare) for m in markers}
+    labels = {_style(text, m) for m in markers if m not in naming and roles[m] != "mention"}
+    inside = all(roles[m] == "mention" for m in naming)
+    unit = all(_style(text, m) not in labels or _after_quantity(text, m) for m in naming)
+    return {last} if naming and inside and unit else set()
+
+
+def _style(text: str, m: _Marker) -> tuple[bool, bool]:
+    """How a label is written: bare or in parentheses, upper or lower case."""
+    letter = re.search(r"[A-Za-z]", text[m.start : m.end])
+    return m.bare, bool(letter and letter.group().isupper())
+
+
+_UNIT = re.compile(r"\(\s*[ghdsml]\s*\)")  # grams, hours, days, seconds, metres, litres
+_NO_QUANTITY = re.compile(
+    r"\b(?:and|or|with|in|of|on|see|from|to|by|for|at|as|the|panels?|figures?|figs?\.?)$", re.I
+)
+
+
+def _after_quantity(text: str, m: _Marker) -> bool:
+    """Whether a mention is a unit symbol in parentheses right after a word that can be
+    its quantity ("weight (g)"), not after a word that points at a panel ("in (g)")."""
+    before = text[: m.start].rstrip()
+    return (
+        bool(_UNIT.fullmatch(text[m.start : m.end]))
+        and before[-1:].isalpha()
+        and not _NO_QUANTITY.search(before)
+    )
 
 
 _ROMAN_UPPER = frozenset(r.upper() for r in _ROMAN)
