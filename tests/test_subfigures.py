@@ -439,6 +439,10 @@ def test_small_helpers_match_numpy():
             "Mice. (a) Scan. (b) Counts. (c) Scores. (d) Stain. (e) Time. (f) Weight (g) in rats.",
             ["A", "B", "C", "D", "E", "F"],
         ),
+        # a label before a word that looks like one ("p62") is still a label (development
+        # seed 4 #234 had lost B)
+        ("Mice. A, Cells. B, p62 expression in liver. C, TGF. D, mTOR.", ["A", "B", "C", "D"]),
+        ("Mice. a, p62 mRNA levels. b, Time course. c, Histogram.", ["A", "B", "C"]),
         # a last panel named in passing keeps its label (real captions: pbio.1001315,
         # PMC10335194, elife-04953)
         ("Mice. (A) Scan. (B) Counts. (C) Stain as in (D) and (E).", ["A", "B", "C", "D", "E"]),
