@@ -439,9 +439,10 @@ def test_small_helpers_match_numpy():
             "Mice. (a) Scan. (b) Counts. (c) Scores. (d) Stain. (e) Time. (f) Weight (g) in rats.",
             ["A", "B", "C", "D", "E", "F"],
         ),
-        # a label before a word that looks like one ("p62") is still a label (development
-        # seed 4 #234 had lost B)
+        # a label before a lowercase word that looks like one ("p62") is still a label
+        # (development seeds 3 #74 and 4 #234 had lost A-B and B)
         ("Mice. A, Cells. B, p62 expression in liver. C, TGF. D, mTOR.", ["A", "B", "C", "D"]),
+        ("Mice. A-B, p62 expression. C, KRAS. D, Colonies (n) in muscle.", ["A", "B", "C", "D"]),
         ("Mice. a, p62 mRNA levels. b, Time course. c, Histogram.", ["A", "B", "C"]),
         # a last panel named in passing keeps its label (real captions: pbio.1001315,
         # PMC10335194, elife-04953)
@@ -479,6 +480,18 @@ def test_sub_captions_are_preamble_plus_own_part():
         ("B", "Drug effects on cells. Treated cells."),
         ("C", "Drug effects on cells. Treated cells."),
     ]
+
+
+def test_a_sentence_opening_with_the_article_a_is_no_label():
+    # real captions (PMC11471772, elife-46793, pbio.1001315): "A total of 12 axons ..." gave
+    # its sentence to panel A, wherever it stood
+    split = split_caption(
+        "Axons. a Scan of axons. b Counts per mouse. A total of 12 axons were recorded."
+    )
+    assert dict(split.items) == {
+        "A": "Axons. Scan of axons.",
+        "B": "Axons. Counts per mouse. A total of 12 axons were recorded.",
+    }
 
 
 def test_postfix_labels_take_their_clause():

@@ -48,11 +48,8 @@ _PAREN_TAIL = re.compile(rf".*,\s*({_EXPR})\s*$", re.I)
 # capitalised word), "Left:" and "Figure 1A." at the start of a sentence.
 _BARE = re.compile(
     rf"(?<![\w(\u2013\u2014-])(?P<e>{_EXPR})(?:(?P<paren>\))|(?P<punct>[.:,])(?=\s|$)"
-    rf"|(?P<space>\s)(?=[A-Z0-9]))",
+    rf"|(?P<space>\s)(?=(?-i:[A-Z0-9])))",
     re.I,
-)
-_BARE_ONE = re.compile(  # one label alone, where a list swallowed a word: "B, p62 expression"
-    rf"(?P<e>{_ATOM})(?:(?P<paren>\))|(?P<punct>[.:,])(?=\s|$)|(?P<space>\s)(?=[A-Z0-9]))", re.I
 )
 _BARE_POSITION = re.compile(rf"(?<!\w)(?P<e>{_POSITION})\s*:", re.I)
 _FIG_PREFIX = re.compile(rf"(?<!\w)fig(?:ure)?s?\.?\s*\d+\s*(?P<e>{_EXPR})\s*[.:)]?", re.I)
@@ -108,9 +105,8 @@ def _find_markers(text: str) -> list[_Marker]:
         if _at_sentence_start(text, m.start()):
             found.append(_Marker(m.start(), m.end(), (_norm_position(m.group("e")),), bare=True))
     for m in _BARE.finditer(text):
-        one = m if _bare_ok(text, m) else _BARE_ONE.match(text, m.start())
-        if one and _bare_ok(text, one):
-            found.append(_Marker(one.start(), one.end(), _parse_expr(one.group("e")), bare=True))
+        if _bare_ok(text, m):
+            found.append(_Marker(m.start(), m.end(), _parse_expr(m.group("e")), bare=True))
     return _drop_overlaps(found)
 
 
