@@ -1273,12 +1273,14 @@ def test_a_slanted_word_is_no_drawing_but_an_outlined_box_is():
 
 @pytest.mark.parametrize(
     ("seed", "index", "n"),
-    [(2, 89, 3), (1, 389, 9), (2, 305, 6), (0, 175, 6)],
+    [(2, 89, 3), (1, 389, 9), (2, 305, 6), (0, 175, 6), (1, 7, 4), (2, 47, 6)],
     ids=[
         "table-lettered-beside-a-chart",
         "grid-of-small-tables",
         "tables-of-one-template",
         "short-tables-in-a-spanning-layout",
+        "short-table-under-a-tall-column",
+        "short-tables-beside-a-tall-heatmap",
     ],
 )
 def test_ruled_tables_are_panels_however_short(seed, index, n):
@@ -1286,7 +1288,8 @@ def test_ruled_tables_are_panels_however_short(seed, index, n):
     letter beside one kept its rules short of the spanning length, and its lines of text
     made it a block of labels; a short one beside a large chart, or in a tall figure, was
     refused as too small; two tables of one template with a third between them were taken
-    for rows of one table. Their rules make them panels (development seeds 0-2)."""
+    for rows of one table; one shorter than the least side a panel takes of a tall figure
+    was never searched as a piece. Their rules make them panels (development seeds 0-2)."""
     fig, decision, boxes, labels = _extracted_split(seed, index)
     assert "table_image" in [p.kind for p in fig.panels] and len(fig.panels) == n
     assert decision.accepted

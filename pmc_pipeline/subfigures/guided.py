@@ -23,7 +23,7 @@ import numpy as np
 
 from .boxes import Box, area
 from .frames import frame_cuts
-from .roles import is_panel, is_ruled, min_area, min_side, stacked_chart
+from .roles import MIN_SIDE_PX, is_panel, is_ruled, min_area, min_side, small_table, stacked_chart
 from .seams import seam_cuts
 from .work import Work, runs, trim
 
@@ -168,6 +168,7 @@ class _Search:
         self.memo: dict[tuple[Box, int, int], tuple[int, dict[int, _Division]]] = {}
         self.banned: set[Box] = set()
         self.leaves: dict[Box, _Division | None] = {}  # one-panel pieces, judged once
+        self.tables: dict[Box, bool] = {}  # short pieces that are ruled tables, judged once
         self.side = (min_side(work, 0), min_side(work, 1))
         self.area = min_area(work)
 
@@ -202,9 +203,18 @@ class _Search:
             self.leaves.pop(leaf, None)
 
     def fits(self, box: Box, k: int) -> bool:
-        """Large enough for k panels: sides and area alone."""
+        """Large enough for k panels: sides and area alone; or one ruled table, however
+        short beside the figure's other panels (``small_table``: a table under a tall
+        column of charts is less than the least side a panel takes of the figure)."""
         w, h = box[2] - box[0], box[3] - box[1]
-        return w >= self.side[0] and h >= self.side[1] and w * h >= k * self.area
+        if w >= self.side[0] and h >= self.side[1] and w * h >= k * self.area:
+            return True
+        return k == 1 and min(w, h) >= MIN_SIDE_PX and self._table(box)
+
+    def _table(self, box: Box) -> bool:
+        if box not in self.tables:
+            self.tables[box] = small_table(self.work, box)
+        return self.tables[box]
 
     def cuts(self, box: Box, axis: int, need: int) -> list[Cut]:
         """Interior gutters across a box (blank runs that touch neither edge: its margins

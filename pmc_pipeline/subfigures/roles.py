@@ -26,7 +26,7 @@ from .work import (
 )
 
 _MIN_SIDE_FRAC = 0.08  # a panel spans at least this fraction of the figure's width and height
-_MIN_SIDE_PX = 24  # ... and at least this many work pixels on each side
+MIN_SIDE_PX = 24  # ... and at least this many work pixels on each side
 _MIN_AREA_FRAC = 0.015
 _MAX_ASPECT = 8.0  # titles, colour bars and axis labels are longer and thinner than this
 _STACKED_ASPECT = 16.0  # a chart cut from a stack at frame lines may be this long and flat
@@ -58,7 +58,7 @@ def is_panel(work: Work, box: Box) -> bool:
     The untrimmed box is checked first: when it is too small, its content is too.
     """
     if box not in work.panels:
-        sized = panel_sized(work, box) or _small_table(work, box)
+        sized = panel_sized(work, box) or small_table(work, box)
         work.panels[box] = sized and _structured(work, trim(work, box))
     return work.panels[box]
 
@@ -69,12 +69,12 @@ def panel_sized(work: Work, box: Box) -> bool:
     return _fits_panel(work, box) and _fits_panel(work, trim(work, box))
 
 
-def _small_table(work: Work, box: Box) -> bool:
+def small_table(work: Work, box: Box) -> bool:
     """A table ruled as tables are (``is_ruled``) is a panel however short beside the
     figure's other panels, if it is no thin strip and as big as a panel must be at least."""
     held = trim(work, box)
     side = min(held[2] - held[0], held[3] - held[1])
-    return side >= _MIN_SIDE_PX and _not_strip(held) and is_ruled(work, held)
+    return side >= MIN_SIDE_PX and _not_strip(held) and is_ruled(work, held)
 
 
 def cell_sized(work: Work, cell: Box) -> bool:
@@ -83,7 +83,7 @@ def cell_sized(work: Work, cell: Box) -> bool:
     takes (a short table in a tall column of panels)."""
     held = trim(work, cell)
     side = min(held[2] - held[0], held[3] - held[1])
-    return side >= _MIN_SIDE_PX and _not_strip(held) and _fits_panel(work, cell)
+    return side >= MIN_SIDE_PX and _not_strip(held) and _fits_panel(work, cell)
 
 
 def stacked_chart(work: Work, box: Box) -> bool:
@@ -116,7 +116,7 @@ def _large_enough(work: Work, box: Box) -> bool:
 
 def min_side(work: Work, axis: int) -> float:
     """The least width (axis=0) or height (axis=1) of a panel, in work pixels."""
-    return max(_MIN_SIDE_PX, _MIN_SIDE_FRAC * work.size[axis])
+    return max(MIN_SIDE_PX, _MIN_SIDE_FRAC * work.size[axis])
 
 
 def min_area(work: Work) -> float:
