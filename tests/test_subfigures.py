@@ -936,6 +936,37 @@ def test_small_letters_with_faint_strokes_read_closed(seed, index):
     assert_split_as_drawn(fig, boxes, labels)
 
 
+@pytest.mark.parametrize(
+    ("seed", "index"),
+    [(0, 280), (2, 382), (2, 223), (2, 191)],
+    ids=["serif-b-over-a-table", "column-of-tables", "coloured-mosaic", "black-mosaic"],
+)
+def test_serif_letters_whose_grey_hairlines_part_them_read_at_a_paler_level(seed, index):
+    """Serif panel letters ("b.", "(a)") whose hairlines blur grey in JPEG: at the usual
+    ink level the stem and the bowls are apart and read as J or 1; read down to a paler
+    grey, they are whole again, and every piece of a weak or refused division reads its
+    own letter (development seeds 0 and 2)."""
+    fig, decision, boxes, labels = _extracted_split(seed, index)
+    assert decision.reason == "printed-letters"
+    assert_split_as_drawn(fig, boxes, labels)
+
+
+def test_body_text_read_at_the_paler_level_is_no_panel_letter():
+    """Guards for the paler level: a grid of tables keeps its labels in reading order
+    (pale, a table's small words run together and read as other labels), and a scatter
+    plot under a caption naming four panels stays whole (its tick label 0 read as C)."""
+    from dataclasses import replace
+
+    from tests.fixtures.synthetic_figures import _single
+
+    fig, decision, boxes, labels = _extracted_split(1, 389)
+    assert decision.accepted and decision.ordered
+    assert_split_as_drawn(fig, boxes, labels)
+    named = " ".join(f"({chr(65 + k)}) Measure {k}." for k in range(4))
+    single = replace(_single("dev", 0, 69), caption=f"Effects of treatment. {named}")
+    assert not _split_extracted(single)[1].decision.accepted
+
+
 def test_a_weak_uneven_division_whose_every_piece_reads_its_letter_is_accepted():
     """A wide scan over two smaller ones on black (development seed 1): the black inside
     the scans makes the cuts weak, and the pieces side by side are uneven, so the cuts alone

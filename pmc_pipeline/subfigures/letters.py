@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import itertools
 import string
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -33,6 +33,8 @@ CORNER_W = 72  # figure px: the corner region read for a panel's letter ...
 CORNER_H = 52  # ... at most this wide and high, and at most half the panel
 DARK_INK = 100  # a pixel darker than this is dark ink ...
 LIGHT_INK = 155  # ... one lighter than this is light ink
+FAINT_DARK, FAINT_LIGHT = 170, 85  # the same read down to paler ink, when that reads nothing
+FAINT_GLYPH = 10  # px: ... for glyphs this tall at least (a panel letter, not body text)
 MIN_GLYPH = 6  # px: a letter is at least this high ...
 MAX_GLYPH = 48  # ... and at most this high
 NEIGHBOUR = 0.5  # a letter this close (share of a glyph's height) beside another is in a word
@@ -113,9 +115,11 @@ def reads_as(gray: Image.Image, box: Box, labels: list[str]) -> Reading | None:
     labels and legend words hold glyphs that match some label loosely); None when none
     reads so clearly. Evidence that the panel is there, not only how it is lettered."""
     found = _corner(gray, box, alone=True)
-    # then each closed, as a small letter's faint strokes break it (closed only if needed)
+    # then each closed, as a small letter's faint strokes break it (closed only if needed),
+    # then the ink read down to a paler grey: a serif letter's hairlines blur grey in JPEG
+    # and part its stem from its bowls (read only when all else reads nothing)
     closed = ((_closed(mask), sl) for mask, sl in found)
-    for mask, sl in itertools.chain(found, closed):
+    for mask, sl in itertools.chain(found, closed, _faint_corner(gray, box)):
         label = _read(_normalised(mask)[None], labels, SYMBOLS)
         if label is not None:
             return Reading(label, box[0] + sl[1].start, box[1] + sl[0].start, _height(sl))
@@ -196,7 +200,7 @@ def _glyphs(gray: Image.Image, box: Box) -> np.ndarray:
 
 
 def _corner(
-    gray: Image.Image, box: Box, alone: bool = False
+    gray: Image.Image, box: Box, alone: bool = False, faint: bool = False
 ) -> list[tuple[np.ndarray, tuple[slice, slice]]]:
     """The glyph-like components of the ink of a panel's top-left corner, where its letter
     is printed, nearest the corner: (mask, slices), at most CANDIDATES. With
@@ -208,7 +212,9 @@ def _corner(
     region = np.asarray(gray.crop((x0, y0, x0 + w, y0 + h)))
     # the corner's ground, mostly around the letter: light means dark ink (its very edge
     # may be a gutter or frame of another colour)
-    ink = region < DARK_INK if median(region[::2, ::2].ravel()) >= 128 else region > LIGHT_INK
+    light = median(region[::2, ::2].ravel()) >= 128
+    dark_ink, light_ink = (FAINT_DARK, FAINT_LIGHT) if faint else (DARK_INK, LIGHT_INK)
+    ink = region < dark_ink if light else region > light_ink
     lab, _ = ndimage.label(_off_edge(ink), structure=_EIGHT)
     slices = ndimage.find_objects(lab)
     found = []
@@ -217,9 +223,25 @@ def _corner(
             continue
         if alone and _has_neighbour(sl, slices):
             continue
+        if faint and (
+            _height(sl) < FAINT_GLYPH
+            or not _broken(region[sl] < DARK_INK if light else region[sl] > LIGHT_INK)
+        ):
+            continue  # a word's small letters run together when pale; a whole glyph was read
         found.append((sl[0].start + sl[1].start, k, sl))
     found.sort()
     return [(lab[sl] == k, sl) for _, k, sl in found[:CANDIDATES]]
+
+
+def _faint_corner(gray: Image.Image, box: Box) -> Iterator[tuple[np.ndarray, tuple[slice, slice]]]:
+    """The corner's lone glyphs read down to paler ink, found only when asked for."""
+    yield from _corner(gray, box, alone=True, faint=True)
+
+
+def _broken(ink: np.ndarray) -> bool:
+    """Whether a glyph's ink at the usual level is in two pieces or more (a serif letter
+    whose grey hairlines part its stem from its bowls), which the paler level joins."""
+    return ndimage.label(ink, structure=_EIGHT)[1] >= 2
 
 
 def _closed(mask: np.ndarray) -> np.ndarray:
