@@ -448,6 +448,16 @@ def test_small_helpers_match_numpy():
         # PMC10335194, elife-04953)
         ("Mice. (A) Scan. (B) Counts. (C) Stain as in (D) and (E).", ["A", "B", "C", "D", "E"]),
         ("Mice. (A) Scan; (B) counts; (C) scores; and (D) comparison of X.", ["A", "B", "C", "D"]),
+        # ... and labels all named in passing, or a list whose word comes first (real
+        # captions of the panel annotation samples: PMC2766886, 1476-4598-2-34)
+        (
+            "Mass. A 65-year-old woman. CT (B) shows a mass. MRI (C) shows fat. MRI (D) confirms.",
+            ["A", "B", "C", "D"],
+        ),
+        (
+            "H&E. (A-D) shows BPH. Staining for CD34 (anti-CD34, E-H) at magnification * 200.",
+            ["A", "B", "C", "D", "E", "F", "G", "H"],
+        ),
         ("Mice. (A) Scan. (B) Counts. (C) Stain. The graph in (D) shows X.", ["A", "B", "C", "D"]),
     ],
 )

@@ -248,7 +248,11 @@ def _trailing_mentions(text: str, markers: list[_Marker], letters: set[str]) -> 
     last = max(letters)
     naming = [m for m in markers if any(label[0] == last for label in m.labels)]
     roles = {m: _role(text, m.start, m.end, m.bare) for m in markers}
-    labels = {_style(text, m) for m in markers if m not in naming and roles[m] != "mention"}
+    labels = {  # how the other panels' labels are written, opening a text or in passing
+        _style(text, m)
+        for m in markers
+        if m not in naming and any(label[0] in letters for label in m.labels)
+    }
     inside = all(roles[m] == "mention" for m in naming)
     unit = all(_style(text, m) not in labels or _after_quantity(text, m) for m in naming)
     return {last} if naming and inside and unit else set()
@@ -256,8 +260,8 @@ def _trailing_mentions(text: str, markers: list[_Marker], letters: set[str]) -> 
 
 def _style(text: str, m: _Marker) -> tuple[bool, bool]:
     """How a label is written: bare or in parentheses, upper or lower case."""
-    letter = re.search(r"[A-Za-z]", text[m.start : m.end])
-    return m.bare, bool(letter and letter.group().isupper())
+    letters = re.findall(r"[A-Za-z]", text[m.start : m.end])  # the last: "(anti-CD34, E-H)"
+    return m.bare, bool(letters and letters[-1].isupper())
 
 
 _UNIT = re.compile(r"\(\s*[ghdsml]\s*\)")  # grams, hours, days, seconds, metres, litres
