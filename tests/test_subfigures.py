@@ -990,12 +990,12 @@ def test_a_weak_uneven_division_whose_every_piece_reads_its_letter_is_accepted()
 
 def test_a_short_table_in_a_tall_column_of_lettered_panels_is_a_panel():
     """A column of four panels (development seed 0): the table "C." takes under a tenth of
-    the figure's height, less than a panel must span, so the cut search refuses it. Its
-    printed letter vouches for its cell, and what the cell holds is no strip or lone letter:
-    the column splits into its four panels, each with its label."""
+    the figure's height, less than a panel must span. Its printed letter vouches for its
+    cell, and its rules make it a piece the cut search tries however short: either way the
+    column splits into its four panels, each with its label."""
     fig, decision, boxes, labels = _extracted_split(0, 367)
     assert fig.family == "column" and len(fig.panels) == 4
-    assert decision.reason == "printed-letters"
+    assert decision.accepted
     assert_split_as_drawn(fig, boxes, labels)
 
 
@@ -1088,10 +1088,11 @@ def test_one_lettered_chart_under_a_caption_naming_no_panels_stays_whole():
 def test_an_even_grid_with_a_panel_letter_inside_a_cell_loses_to_the_right_one():
     """A column of four panels, the first a short table: the 2 x 2 grid reads A and C in two
     corners, but B and D stand in line with them inside its cells, so it is refused; the
-    4 x 1 grid, whose cell the table's letter vouches for, reads every label in its place."""
+    4 x 1 grid, whose cell the table's letter vouches for, reads every label in its place
+    (as the cut search, trying the ruled table as a piece however short, cuts it too)."""
     fig, decision, boxes, labels = _generated_split(576)
     assert fig.family == "column" and len(fig.panels) == 4
-    assert decision.reason == "printed-letters"
+    assert decision.accepted
     assert_split_as_drawn(fig, boxes, labels)
 
 
@@ -1377,10 +1378,11 @@ def test_a_lettered_grid_is_read_at_its_even_cuts_on_a_page_too(seed, index, n):
     """Photographs edge to edge on a white page, lettered down the columns: white
     stretches inside the stained sections are blank lines a cut snaps to, so the grid cut
     there reads few letters; cut at its even places, every cell reads its own (development
-    seeds 1-2)."""
+    seeds 1-2; the column of charts, whose short table the cut search now tries as a
+    piece, is cut right by the search itself)."""
     fig, decision, boxes, labels = _extracted_split(seed, index)
     assert fig.background == "white" and len(fig.panels) == n
-    assert decision.reason == "printed-letters"
+    assert decision.accepted
     assert_split_as_drawn(fig, boxes, labels)
 
 
