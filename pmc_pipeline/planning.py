@@ -26,9 +26,9 @@ THROUGHPUTS = {
     # bench/extract_bench.py, its run_ours ("ours_figures_per_s_per_core"): hardened parse,
     # href resolution, decode, fit, JPEG, hashes of the 73 corpus figures
     "extract_figures_per_s_per_core": 162.6,
-    # bench/subfigures_bench.py, bench_cost on the real figures: 24.59 ms of split_figure
+    # bench/subfigures_bench.py, bench_cost on the real figures: 28.12 ms of split_figure
     # per figure (the split stage; not run with panels off)
-    "split_figures_per_s_per_core": 40.7,
+    "split_figures_per_s_per_core": 35.6,
 }
 PER_FIGURE_BYTES = {
     # a build of the fixture bucket (tests/fixtures/corpus_bucket.py: 30 articles kept, 73
