@@ -247,13 +247,12 @@ def _trailing_mentions(text: str, markers: list[_Marker], letters: set[str]) -> 
         return set()
     last = max(letters)
     naming = [m for m in markers if any(label[0] == last for label in m.labels)]
-    roles = {m: _role(text, m.start, m.end, m.bare) for m in markers}
     labels = {  # how the other panels' labels are written, opening a text or in passing
         _style(text, m)
         for m in markers
         if m not in naming and any(label[0] in letters for label in m.labels)
     }
-    inside = all(roles[m] == "mention" for m in naming)
+    inside = all(_role(text, m.start, m.end, m.bare) == "mention" for m in naming)
     unit = all(_style(text, m) not in labels or _after_quantity(text, m) for m in naming)
     return {last} if naming and inside and unit else set()
 
