@@ -168,7 +168,6 @@ class _Search:
         self.memo: dict[tuple[Box, int, int], tuple[int, dict[int, _Division]]] = {}
         self.banned: set[Box] = set()
         self.leaves: dict[Box, _Division | None] = {}  # one-panel pieces, judged once
-        self.tables: dict[Box, bool] = {}  # short pieces that are ruled tables, judged once
         self.side = (min_side(work, 0), min_side(work, 1))
         self.area = min_area(work)
 
@@ -209,12 +208,7 @@ class _Search:
         w, h = box[2] - box[0], box[3] - box[1]
         if w >= self.side[0] and h >= self.side[1] and w * h >= k * self.area:
             return True
-        return k == 1 and min(w, h) >= MIN_SIDE_PX and self._table(box)
-
-    def _table(self, box: Box) -> bool:
-        if box not in self.tables:
-            self.tables[box] = small_table(self.work, box)
-        return self.tables[box]
+        return k == 1 and min(w, h) >= MIN_SIDE_PX and small_table(self.work, box)
 
     def cuts(self, box: Box, axis: int, need: int) -> list[Cut]:
         """Interior gutters across a box (blank runs that touch neither edge: its margins

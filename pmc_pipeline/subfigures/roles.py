@@ -71,10 +71,13 @@ def panel_sized(work: Work, box: Box) -> bool:
 
 def small_table(work: Work, box: Box) -> bool:
     """A table ruled as tables are (``is_ruled``) is a panel however short beside the
-    figure's other panels, if it is no thin strip and as big as a panel must be at least."""
-    held = trim(work, box)
-    side = min(held[2] - held[0], held[3] - held[1])
-    return side >= MIN_SIDE_PX and _not_strip(held) and is_ruled(work, held)
+    figure's other panels, if it is no thin strip and as big as a panel must be at least
+    (judged once per box: every layout search of the figure asks of its short pieces)."""
+    if box not in work.tables:
+        held = trim(work, box)
+        side = min(held[2] - held[0], held[3] - held[1])
+        work.tables[box] = side >= MIN_SIDE_PX and _not_strip(held) and is_ruled(work, held)
+    return work.tables[box]
 
 
 def cell_sized(work: Work, cell: Box) -> bool:

@@ -39,6 +39,7 @@ class Work:
     background: np.ndarray  # _background_levels(bg)
     panels: dict[Box, bool] = field(default_factory=dict)  # is_panel verdicts
     structure: dict[Box, bool] = field(default_factory=dict)  # of trimmed boxes
+    tables: dict[Box, bool] = field(default_factory=dict)  # small_table verdicts
     trims: dict[Box, Box] = field(default_factory=dict)
     masks: dict[int, np.ndarray] = field(default_factory=dict)
     seams: dict[tuple[Box, int, bool], list[int]] = field(default_factory=dict)
