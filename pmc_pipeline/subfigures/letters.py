@@ -130,16 +130,30 @@ def letter_marks(gray: Image.Image, labels: list[str], ground: int) -> list[Read
     """Letters printed on the figure's ``ground`` (a page colour), standing alone, that
     strictly read as one of ``labels``. Where a layout puts panel letters tells which panels
     they mark (which label a letter reads as is less sure: a serif B may read as A); a letter
-    on a photograph may be an arrowhead or a cell, so only those on the page count."""
+    on a photograph may be an arrowhead or a cell, so only those on the page count. Read at
+    the usual ink level, then down to paler ink as a corner is (:func:`reads_as`): a letter
+    that counts for a panel in its corner must count against a cell that holds it inside."""
     a = np.asarray(gray)
-    marks = []
-    lab, _ = ndimage.label(a < DARK_INK if ground >= 128 else a > LIGHT_INK, structure=_EIGHT)
+    return _marks(a, labels, ground, faint=False) + _marks(a, labels, ground, faint=True)
+
+
+def _marks(a: np.ndarray, labels: list[str], ground: int, faint: bool) -> list[Reading]:
+    """:func:`letter_marks` at one ink level; the paler one keeps only tall glyphs that the
+    usual level breaks (a serif letter's grey hairlines), which it did not read whole."""
+    light = ground >= 128
+    dark_ink, light_ink = (FAINT_DARK, FAINT_LIGHT) if faint else (DARK_INK, LIGHT_INK)
+    lab, _ = ndimage.label(a < dark_ink if light else a > light_ink, structure=_EIGHT)
     slices = ndimage.find_objects(lab)
     bounds = _bounds(slices)
+    marks = []
     for k, sl in enumerate(slices, start=1):
+        if faint and _height(sl) < FAINT_GLYPH:
+            continue
         if not _glyph_like(lab[sl], k) or not _on_ground(a, sl, ground):
             continue
         if _neighboured(sl, bounds):
+            continue
+        if faint and not _broken(a[sl] < DARK_INK if light else a[sl] > LIGHT_INK):
             continue
         label = _read(_normalised(lab[sl] == k)[None], labels, SYMBOLS)
         if label is not None:
