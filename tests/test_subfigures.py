@@ -988,6 +988,40 @@ def test_a_weak_uneven_division_whose_every_piece_reads_its_letter_is_accepted()
     assert_split_as_drawn(fig, boxes, labels)
 
 
+@pytest.mark.parametrize(
+    ("seed", "index", "n"),
+    [(4, 15, 6), (2, 289, 4)],
+    ids=["scans-on-black-lettered-down-columns", "tall-panel-beside-stacked-ones"],
+)
+def test_a_weak_division_most_of_whose_pieces_read_their_letters_is_accepted(seed, index, n):
+    """Spanning layouts (development seeds 4 and 2): the cuts are weak and the pieces
+    uneven, and one or two corners read no letter (a pale serif "a." on colour, a letter
+    on a scan's grey), but most read their own, none another's, and no letter like theirs
+    stands inside a piece: the panels split, each with its label."""
+    fig, decision, boxes, labels = _extracted_split(seed, index)
+    assert fig.family == "spanning" and len(fig.panels) == n
+    assert decision.reason == "printed-letters"
+    assert_split_as_drawn(fig, boxes, labels)
+
+
+def test_a_letter_on_a_photograph_inside_a_piece_refuses_a_weak_division():
+    """A wide photograph over two (development seed 2), cut wrongly down the middle at a
+    faint seam: two corners read "A" and "C", the third nothing, but the white "B" on the
+    lower-left photograph stands inside the first piece, away from its corner."""
+    fig, decision, _, _ = _extracted_split(2, 391)
+    assert fig.family == "spanning" and len(fig.panels) == 3
+    assert not decision.accepted
+
+
+def test_a_pale_letter_inside_a_cell_refuses_an_even_grid():
+    """A spanning layout of six (development seed 3) cut as an even 2 x 3 grid: three of
+    its corners read bold serif letters at the paler level, but panel c's letter, read
+    at that level too, stands inside a cell: the grid is refused and the figure kept whole."""
+    fig, decision, _, _ = _extracted_split(3, 99)
+    assert fig.family == "spanning" and len(fig.panels) == 6
+    assert not decision.accepted
+
+
 def test_a_short_table_in_a_tall_column_of_lettered_panels_is_a_panel():
     """A column of four panels (development seed 0): the table "C." takes under a tenth of
     the figure's height, less than a panel must span. Its printed letter vouches for its

@@ -27,8 +27,8 @@ from .captions import CaptionSplit
 from .detector import Detector, detected
 from .guided import Guided, guided_panels
 from .gutters import WIDE, gutter_panels, holds_panels
-from .lettered import lettered_grid, unnamed_grid
-from .letters import order_contradicted, printed_order, reads_as, single_letters
+from .lettered import lettered_grid, pieces_lettered, unnamed_grid
+from .letters import order_contradicted, printed_order, single_letters
 from .roles import cuts_one_block
 from .tiles import tile_panels
 from .work import DARK, Work, exact_copy, to_figure, working_copy
@@ -107,6 +107,10 @@ def decide_split(
     lettered = lettered_grid(work, img, split.labels)  # cuts too weak: do the letters agree?
     if lettered is not None:
         return SplitDecision(lettered, True, PRINTED_LETTERS, LETTERS_CONFIDENCE)
+    for weak in tried:  # an uneven layout: do most pieces print theirs, none against?
+        confirmed = _lettered_pieces(img, weak, split.labels, every=False)
+        if confirmed is not None:
+            return confirmed
     if work.bg < DARK:  # black inside the photographs taken for gutters: exact black only
         exact = _exact_black(work, img, n)
         if exact is not None:
@@ -189,19 +193,18 @@ def _exact_black(work: Work, img: Image.Image, n: int) -> SplitDecision | None:
 
 
 def _lettered_pieces(
-    img: Image.Image, decision: SplitDecision, labels: list[str]
+    img: Image.Image, decision: SplitDecision, labels: list[str], every: bool = True
 ) -> SplitDecision | None:
-    """A weak division accepted when every one of its pieces reads as its own label in its
-    top-left corner (rows-first, or columns-first where the letters say so): the caption's
-    count, the cuts and the printed letters then agree on every panel, as in an uneven
-    layout whose pieces differ in size. None when any piece reads no letter or another's."""
+    """A weak division accepted when its pieces read as their own labels in their top-left
+    corners (rows-first, or columns-first where the letters say so; every piece, or unless
+    ``every`` most with nothing against: ``pieces_lettered``): the caption's count, the
+    cuts and the printed letters then agree, as in an uneven layout whose pieces differ in
+    size. None when they do not."""
     if decision.reason != WEAK_LAYOUT or not single_letters(labels):
         return None
     ordered = _in_printed_order(img, decision, labels)
-    for box, label in zip(ordered.boxes, labels, strict=True):
-        read = reads_as(img, box, labels)
-        if read is None or read.label != label:
-            return None
+    if not pieces_lettered(img, ordered.boxes, labels, every):
+        return None
     return replace(ordered, accepted=True, reason=PRINTED_LETTERS, confidence=LETTERS_CONFIDENCE)
 
 

@@ -69,6 +69,31 @@ def lettered_grid(work: Work, gray: Image.Image, labels: list[str]) -> list[Box]
     return found
 
 
+def pieces_lettered(
+    gray: Image.Image, boxes: list[Box], labels: list[str], every: bool = True
+) -> bool:
+    """Whether the letters printed in the corners of a weak division's pieces (figure px, in
+    label order) confirm it: every piece reads as its own label; or, unless ``every``, most
+    do (READ of them, and two), none reads as another's, and no letter like theirs stands
+    inside a piece away from its corner. A piece cut wrong holds an unread panel's letter
+    inside it, or its corner reads another's; a letter too pale or small to read leaves a
+    right piece unread, which alone should not cost the figure all its panels."""
+    reads = [reads_as(gray, box, labels) for box in boxes]
+    right = [r for r, label in zip(reads, labels, strict=True) if r and r.label == label]
+    if len(right) == len(labels) or every:
+        return len(right) == len(labels)
+    readable = sum(label not in UNREADABLE for label in labels)
+    if any(r and r.label != label for r, label in zip(reads, labels, strict=True)):
+        return False
+    if len(right) < max(2, math.ceil(READ * readable)):
+        return False
+    # on a page and on photographs alike (white letters on black): a letter that refutes
+    # a piece is wanted wherever it stands, and one misread only keeps the figure whole
+    marks = [m for ground in (0, 255) for m in letter_marks(gray, labels, ground, anywhere=True)]
+    stray = _stray(marks, right, boxes)
+    return not {m.label for m in stray} - {r.label for r in right}
+
+
 def unnamed_grid(work: Work, gray: Image.Image) -> list[Box] | None:
     """For a caption that names no panels: the even grid whose every cell reads as the
     letters A, B, C ... in order (figure px), as many as the figure prints on its page from

@@ -126,18 +126,24 @@ def reads_as(gray: Image.Image, box: Box, labels: list[str]) -> Reading | None:
     return None
 
 
-def letter_marks(gray: Image.Image, labels: list[str], ground: int) -> list[Reading]:
+def letter_marks(
+    gray: Image.Image, labels: list[str], ground: int, anywhere: bool = False
+) -> list[Reading]:
     """Letters printed on the figure's ``ground`` (a page colour), standing alone, that
     strictly read as one of ``labels``. Where a layout puts panel letters tells which panels
     they mark (which label a letter reads as is less sure: a serif B may read as A); a letter
     on a photograph may be an arrowhead or a cell, so only those on the page count. Read at
     the usual ink level, then down to paler ink as a corner is (:func:`reads_as`): a letter
-    that counts for a panel in its corner must count against a cell that holds it inside."""
+    that counts for a panel in its corner must count against a cell that holds it inside.
+    ``anywhere``: on a photograph too (the ink of ``ground``'s polarity on any ground), where
+    a letter refuting a piece is wanted even at the risk of a cell read as one."""
     a = np.asarray(gray)
-    return _marks(a, labels, ground, faint=False) + _marks(a, labels, ground, faint=True)
+    return [m for faint in (False, True) for m in _marks(a, labels, ground, faint, anywhere)]
 
 
-def _marks(a: np.ndarray, labels: list[str], ground: int, faint: bool) -> list[Reading]:
+def _marks(
+    a: np.ndarray, labels: list[str], ground: int, faint: bool, anywhere: bool
+) -> list[Reading]:
     """:func:`letter_marks` at one ink level; the paler one keeps only tall glyphs that the
     usual level breaks (a serif letter's grey hairlines), which it did not read whole."""
     light = ground >= 128
@@ -149,7 +155,7 @@ def _marks(a: np.ndarray, labels: list[str], ground: int, faint: bool) -> list[R
     for k, sl in enumerate(slices, start=1):
         if faint and _height(sl) < FAINT_GLYPH:
             continue
-        if not _glyph_like(lab[sl], k) or not _on_ground(a, sl, ground):
+        if not _glyph_like(lab[sl], k) or not (anywhere or _on_ground(a, sl, ground)):
             continue
         if _neighboured(sl, bounds):
             continue
