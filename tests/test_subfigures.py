@@ -1278,6 +1278,22 @@ def test_stacked_charts_whose_axes_stop_short_of_the_next_split_there(seed, inde
 
 @pytest.mark.parametrize(
     ("seed", "index", "n"),
+    [(3, 201, 4), (2, 83, 3), (1, 127, 4), (3, 155, 2)],
+    ids=["four-traces-stacked", "three-traces-stacked", "four-bar-charts-in-a-row", "two-traces"],
+)
+def test_charts_whose_labels_keep_two_pitches_split_at_the_line_between(seed, index, n):
+    """Charts meeting at a frame line with a tick label standing on it, as at a zero line
+    across one chart, and the axis running on through (development seeds 1-3): the labels
+    nearest the line are spaced unevenly across it, one chart's ticks then the other's,
+    where one axis keeps one pitch through a zero line. The figure splits there."""
+    fig, decision, boxes, labels = _extracted_split(seed, index)
+    assert fig.family == "shared_axes" and len(fig.panels) == n
+    assert decision.accepted
+    assert_split_as_drawn(fig, boxes, labels)
+
+
+@pytest.mark.parametrize(
+    ("seed", "index", "n"),
     [(2, 12, 3), (2, 194, 3), (0, 6, 3)],
     ids=["bars-stacked", "traces-stacked", "long-flat-traces"],
 )

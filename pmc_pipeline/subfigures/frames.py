@@ -34,6 +34,9 @@ _TONE = 16  # grey levels off that ground that make a mark
 _CLEAN_SHARE = 0.02  # ... at most this share of the line's length (JPEG specks, a tick)
 _GAP = 12  # work px: an axis that stops at most this short of a frame line, ...
 _RESUME = 24  # ... then runs on this far unbroken (no glyph is so tall), is another chart's
+_GLYPH = 20  # work px: a tick label's run along the axis is at most this long, ...
+_AROUND = 2  # ... and this many nearest the line either side are compared: their gaps ...
+_PITCH = 0.25  # ... differ by more than this share of the median gap on two axes
 THROUGH, BROKEN = "through", "broken"  # how the shared axis crosses a frame line
 
 
@@ -62,7 +65,11 @@ def _frame_cuts(work: Work, region: Box, axis: int) -> list[tuple[int, int]]:
         axis_at = _shared_axis(content, ink, s, e, a, b)
         if (
             axis_at is not None
-            and (axis_at == BROKEN or _margins_blank(content, s, e, a, b))
+            and (
+                axis_at == BROKEN
+                or _margins_blank(content, s, e, a, b)
+                or _two_scales(content, s, e, a, b)
+            )
             and _one_side_clean(lines, s, e, a, b)
         ):
             cuts.append((s, e))
@@ -133,6 +140,33 @@ def _margins_blank(content: np.ndarray, s: int, e: int, a: int, b: int) -> bool:
     title centred on the line says it is inside one chart."""
     band = content[max(0, s - _BESIDE) : e + _BESIDE]
     return not band[:, : max(0, a - _BESIDE)].any() and not band[:, b + _BESIDE :].any()
+
+
+def _two_scales(content: np.ndarray, s: int, e: int, a: int, b: int) -> bool:
+    """Whether the tick labels in the margin past either end of the line, nearest it, are
+    spaced unevenly across it: two charts' axes, each with ticks of its own, where one's
+    last label stands on the line (the 0 of a bar chart stacked on another). A zero line
+    inside one chart carries a label too, but its axis keeps one pitch through it. Labels
+    that run together (their runs taller than a glyph) tell nothing."""
+    near = (s + e) / 2
+    for strip in (
+        content[:, max(0, a - _LABELS) : max(0, a - _BESIDE)],
+        content[:, b + _BESIDE : b + _LABELS],
+    ):
+        if not strip.size:
+            continue
+        labels = np.array(runs(strip.any(axis=1))).reshape(-1, 2)
+        k = int(np.searchsorted(labels.mean(axis=1), near))
+        around = labels[max(0, k - _AROUND) : k + _AROUND]  # the labels either side of it
+        centres = around.mean(axis=1)
+        if len(around) < _AROUND + 2 or not centres[0] < near < centres[-1]:
+            continue
+        if np.any(around[:, 1] - around[:, 0] > _GLYPH):
+            continue
+        gaps = np.diff(centres)
+        if gaps.max() - gaps.min() > _PITCH * np.median(gaps):
+            return True
+    return False
 
 
 def _one_side_clean(lines: np.ndarray, s: int, e: int, a: int, b: int) -> bool:
