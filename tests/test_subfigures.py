@@ -1292,6 +1292,16 @@ def test_charts_whose_labels_keep_two_pitches_split_at_the_line_between(seed, in
     assert_split_as_drawn(fig, boxes, labels)
 
 
+def test_charts_framed_each_a_few_pixels_apart_split_once_between_them():
+    """Four traces in a row, each in its own frame, the frames 3 px apart (development
+    seed 3): both frame lines where two charts meet are found, and taken as one cut, so
+    no sliver between them becomes a piece and the row splits into its four charts."""
+    fig, decision, boxes, labels = _extracted_split(3, 51)
+    assert fig.family == "shared_axes" and len(fig.panels) == 4
+    assert decision.accepted
+    assert_split_as_drawn(fig, boxes, labels)
+
+
 @pytest.mark.parametrize(
     ("seed", "index", "n"),
     [(2, 12, 3), (2, 194, 3), (0, 6, 3)],

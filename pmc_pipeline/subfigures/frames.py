@@ -19,6 +19,7 @@ from .work import DARK, Work, median, rule_lines, runs, unlike
 RULE = 0.8  # a frame line is an unbroken dark run along this share of the region, at least
 _THICK = 4  # work px: a dark band thicker than this is a bar or a block, no frame line
 _JOIN = 2  # work px: two frame lines this close (two frames a pixel apart) are one cut
+_PAIR = 6  # work px: ... and two frame lines this close, each found alone, one cut too
 _BESIDE = 2  # work px either side of the line: the margins past its ends hold nothing here
 _CLEAN = 3  # work px beside the line on its clean side: nothing there but lines crossing it,
 _HALO = 1  # past this many px beside it, which the line's own anti-aliasing greys
@@ -73,7 +74,19 @@ def _frame_cuts(work: Work, region: Box, axis: int) -> list[tuple[int, int]]:
             and _one_side_clean(lines, s, e, a, b)
         ):
             cuts.append((s, e))
-    return cuts
+    return _pairs_joined(cuts)
+
+
+def _pairs_joined(cuts: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Frame lines at most ``_PAIR`` apart as one cut: two charts' own frames a few pixels
+    apart, each a frame line, would otherwise leave a sliver between them as a piece."""
+    joined: list[tuple[int, int]] = []
+    for s, e in cuts:
+        if joined and s - joined[-1][1] <= _PAIR:
+            joined[-1] = (joined[-1][0], e)
+        else:
+            joined.append((s, e))
+    return joined
 
 
 def _bands(rows: list[int]) -> list[tuple[int, int]]:
