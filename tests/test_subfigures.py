@@ -1004,6 +1004,17 @@ def test_a_weak_division_most_of_whose_pieces_read_their_letters_is_accepted(see
     assert_split_as_drawn(fig, boxes, labels)
 
 
+def test_a_letter_on_the_page_above_a_dark_photograph_reads_on_the_page():
+    """A column of a scan, a heatmap and a table (development seed 2), "A" printed on the
+    white page just above the black scan: the scan fills most of the panel's corner, whose
+    ground is then dark, but the letter's own nook of it is white; read as dark ink there,
+    every piece reads its letter and the column splits."""
+    fig, decision, boxes, labels = _extracted_split(2, 116)
+    assert fig.family == "grid" and len(fig.panels) == 3
+    assert decision.accepted
+    assert_split_as_drawn(fig, boxes, labels)
+
+
 def test_a_letter_on_a_photograph_inside_a_piece_refuses_a_weak_division():
     """A wide photograph over two (development seed 2), cut wrongly down the middle at a
     faint seam: two corners read "A" and "C", the third nothing, but the white "B" on the

@@ -114,16 +114,38 @@ def reads_as(gray: Image.Image, box: Box, labels: list[str]) -> Reading | None:
     top-left corner reads as, strictly: better than any other letter or digit too (tick
     labels and legend words hold glyphs that match some label loosely); None when none
     reads so clearly. Evidence that the panel is there, not only how it is lettered."""
-    found = _corner(gray, box, alone=True)
-    # then each closed, as a small letter's faint strokes break it (closed only if needed),
-    # then the ink read down to a paler grey: a serif letter's hairlines blur grey in JPEG
-    # and part its stem from its bowls (read only when all else reads nothing)
-    closed = ((_closed(mask), sl) for mask, sl in found)
-    for mask, sl in itertools.chain(found, closed, _faint_corner(gray, box)):
+    # each glyph, then each closed, as a small letter's faint strokes break it (closed only
+    # if needed), then the ink read down to a paler grey: a serif letter's hairlines blur
+    # grey in JPEG and part its stem from its bowls (read only when all else reads nothing);
+    # then all again on the ground of the corner's own nook where that differs (a letter on
+    # the page's margin beside a photograph that fills the rest of the corner)
+    for mask, sl in itertools.chain(_reads(gray, box, None), _nook_reads(gray, box)):
         label = _read(_normalised(mask)[None], labels, SYMBOLS)
         if label is not None:
             return Reading(label, box[0] + sl[1].start, box[1] + sl[0].start, _height(sl))
     return None
+
+
+def _reads(
+    gray: Image.Image, box: Box, light: bool | None
+) -> Iterator[tuple[np.ndarray, tuple[slice, slice]]]:
+    """The corner's lone glyphs in the order :func:`reads_as` tries them, on a light ground
+    (dark ink) or a dark one, or on the corner's own ground when ``light`` is None; found
+    only when asked for."""
+    found = _corner(gray, box, alone=True, light=light)
+    yield from found
+    yield from ((_closed(mask), sl) for mask, sl in found)
+    yield from _corner(gray, box, alone=True, faint=True, light=light)
+
+
+def _nook_reads(gray: Image.Image, box: Box) -> Iterator[tuple[np.ndarray, tuple[slice, slice]]]:
+    """:func:`_reads` on the ground of the corner's top-left quarter, where its letter
+    stands, when that differs from the whole corner's; nothing when they agree."""
+    region = _corner_region(gray, box)
+    h, w = region.shape
+    nook = median(region[: max(1, h // 2) : 2, : max(1, w // 2) : 2].ravel()) >= 128
+    if nook != _light(region):
+        yield from _reads(gray, box, nook)
 
 
 def letter_marks(
@@ -219,20 +241,33 @@ def _glyphs(gray: Image.Image, box: Box) -> np.ndarray:
     return np.stack(masks) if masks else np.zeros((0, SIDE * SIDE))
 
 
+def _corner_region(gray: Image.Image, box: Box) -> np.ndarray:
+    """The corner of a panel where its letter is printed, grey px."""
+    x0, y0, x1, y1 = box
+    w = min(CORNER_W, max(1, (x1 - x0) // 2))
+    h = min(CORNER_H, max(1, (y1 - y0) // 2))
+    return np.asarray(gray.crop((x0, y0, x0 + w, y0 + h)))
+
+
+def _light(region: np.ndarray) -> bool:
+    """Whether a corner's ground, mostly around the letter, is light (dark ink); its very
+    edge may be a gutter or frame of another colour."""
+    return median(region[::2, ::2].ravel()) >= 128
+
+
 def _corner(
-    gray: Image.Image, box: Box, alone: bool = False, faint: bool = False
+    gray: Image.Image,
+    box: Box,
+    alone: bool = False,
+    faint: bool = False,
+    light: bool | None = None,
 ) -> list[tuple[np.ndarray, tuple[slice, slice]]]:
     """The glyph-like components of the ink of a panel's top-left corner, where its letter
     is printed, nearest the corner: (mask, slices), at most CANDIDATES. With
     ``alone``, only glyphs that stand apart from other letters: a panel letter is printed
     by itself, while the "c" of "curcumin" in a legend has neighbours."""
-    x0, y0, x1, y1 = box
-    w = min(CORNER_W, max(1, (x1 - x0) // 2))
-    h = min(CORNER_H, max(1, (y1 - y0) // 2))
-    region = np.asarray(gray.crop((x0, y0, x0 + w, y0 + h)))
-    # the corner's ground, mostly around the letter: light means dark ink (its very edge
-    # may be a gutter or frame of another colour)
-    light = median(region[::2, ::2].ravel()) >= 128
+    region = _corner_region(gray, box)
+    light = _light(region) if light is None else light
     dark_ink, light_ink = (FAINT_DARK, FAINT_LIGHT) if faint else (DARK_INK, LIGHT_INK)
     ink = region < dark_ink if light else region > light_ink
     lab, _ = ndimage.label(_off_edge(ink), structure=_EIGHT)
@@ -251,11 +286,6 @@ def _corner(
         found.append((sl[0].start + sl[1].start, k, sl))
     found.sort()
     return [(lab[sl] == k, sl) for _, k, sl in found[:CANDIDATES]]
-
-
-def _faint_corner(gray: Image.Image, box: Box) -> Iterator[tuple[np.ndarray, tuple[slice, slice]]]:
-    """The corner's lone glyphs read down to paler ink, found only when asked for."""
-    yield from _corner(gray, box, alone=True, faint=True)
 
 
 def _broken(ink: np.ndarray) -> bool:
