@@ -26,9 +26,9 @@ THROUGHPUTS = {
     # bench/extract_bench.py, its run_ours ("ours_figures_per_s_per_core"): hardened parse,
     # href resolution, decode, fit, JPEG, hashes of the 73 corpus figures
     "extract_figures_per_s_per_core": 162.6,
-    # bench/subfigures_bench.py, bench_cost on the real figures: 28.12 ms of split_figure
-    # per figure (the split stage; not run with panels off)
-    "split_figures_per_s_per_core": 35.6,
+    # bench/subfigures_bench.py, bench_cost on the real figures: 24.36 ms of split_figure
+    # per figure (the split stage; not run with panels off), measured 2026-12-06
+    "split_figures_per_s_per_core": 41.1,
 }
 PER_FIGURE_BYTES = {
     # a build of the fixture bucket (tests/fixtures/corpus_bucket.py: 30 articles kept, 73
