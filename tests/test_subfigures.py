@@ -1303,6 +1303,21 @@ def test_charts_whose_labels_keep_two_pitches_split_at_the_line_between(seed, in
     assert_split_as_drawn(fig, boxes, labels)
 
 
+@pytest.mark.parametrize(
+    ("seed", "index", "n"),
+    [(0, 196, 4), (3, 371, 2)],
+    ids=["four-bar-charts-stacked", "two-bar-charts-stacked"],
+)
+def test_a_shared_axis_is_found_past_a_tick_mark_jutting_along_the_frame_line(seed, index, n):
+    """Bar charts stacked (development seeds 0 and 3): the frame line where two meet begins
+    at a tick mark that juts out past their y axis, so the axis running on through both
+    charts stands a few pixels in from the line's end; it is looked for there too."""
+    fig, decision, boxes, labels = _extracted_split(seed, index)
+    assert fig.family == "shared_axes" and len(fig.panels) == n
+    assert decision.accepted
+    assert_split_as_drawn(fig, boxes, labels)
+
+
 def test_charts_framed_each_a_few_pixels_apart_split_once_between_them():
     """Four traces in a row, each in its own frame, the frames 3 px apart (development
     seed 3): both frame lines where two charts meet are found, and taken as one cut, so

@@ -120,13 +120,20 @@ def _shared_axis(
         )
         if not labelled:
             continue
-        column = content[:, end].any(axis=1)
-        before, after = column[max(0, s - _CROSS) : s], column[e : e + _CROSS]
-        if before.shape[0] == after.shape[0] == _CROSS and before.all() and after.all():
+        if _runs_through(content[:, end].any(axis=1), s, e):
             return THROUGH
         if any(_broken(ink[:, x], s, e) for x in inward):
             return BROKEN  # the axis itself, past a tick mark that juts out along the line
+        if any(_runs_through(content[:, x], s, e) for x in inward):
+            return THROUGH  # ... or running on through, past such a tick mark
     return None
+
+
+def _runs_through(column: np.ndarray, s: int, e: int) -> bool:
+    """Whether a line across the frame line (``column``: its ink along it) runs on
+    ``_CROSS`` lines unbroken on both sides of it."""
+    before, after = column[max(0, s - _CROSS) : s], column[e : e + _CROSS]
+    return before.shape[0] == after.shape[0] == _CROSS and bool(before.all() and after.all())
 
 
 def _broken(column: np.ndarray, s: int, e: int) -> bool:
