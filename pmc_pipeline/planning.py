@@ -27,7 +27,8 @@ THROUGHPUTS = {
     # href resolution, decode, fit, JPEG, hashes of the 73 corpus figures
     "extract_figures_per_s_per_core": 162.6,
     # bench/subfigures_bench.py, bench_cost on the real figures: 24.36 ms of split_figure
-    # per figure (the split stage; not run with panels off), measured 2026-12-06
+    # per figure (the split stage; not run with panels off), the median of three runs on
+    # 2026-12-06 (21.8-29.7 ms)
     "split_figures_per_s_per_core": 41.1,
 }
 PER_FIGURE_BYTES = {
