@@ -910,6 +910,16 @@ def _extracted_split(seed: int, index: int):
     return fig, result.decision, boxes, [r["label"] for r in result.rows]
 
 
+def assert_extracted_splits_as_drawn(seed: int, index: int, family: str, n: int) -> str:
+    """A development figure of ``family`` and n panels is accepted and split into its
+    panels, each with its label; its decision's reason, for a test to hold to."""
+    fig, decision, boxes, labels = _extracted_split(seed, index)
+    assert fig.family == family and len(fig.panels) == n
+    assert decision.accepted
+    assert_split_as_drawn(fig, boxes, labels)
+    return decision.reason
+
+
 @pytest.mark.parametrize(
     ("index", "family", "n"),
     [(7, "mosaic_photos", 6), (101, "shared_axes", 4), (22, "mosaic_photos", 9)],
@@ -998,10 +1008,7 @@ def test_a_weak_division_most_of_whose_pieces_read_their_letters_is_accepted(see
     uneven, and one or two corners read no letter (a pale serif "a." on colour, a letter
     on a scan's grey), but most read their own, none another's, and no letter like theirs
     stands inside a piece: the panels split, each with its label."""
-    fig, decision, boxes, labels = _extracted_split(seed, index)
-    assert fig.family == "spanning" and len(fig.panels) == n
-    assert decision.reason == "printed-letters"
-    assert_split_as_drawn(fig, boxes, labels)
+    assert assert_extracted_splits_as_drawn(seed, index, "spanning", n) == "printed-letters"
 
 
 def test_a_letter_on_the_page_above_a_dark_photograph_reads_on_the_page():
@@ -1009,10 +1016,7 @@ def test_a_letter_on_the_page_above_a_dark_photograph_reads_on_the_page():
     white page just above the black scan: the scan fills most of the panel's corner, whose
     ground is then dark, but the letter's own nook of it is white; read as dark ink there,
     every piece reads its letter and the column splits."""
-    fig, decision, boxes, labels = _extracted_split(2, 116)
-    assert fig.family == "grid" and len(fig.panels) == 3
-    assert decision.accepted
-    assert_split_as_drawn(fig, boxes, labels)
+    assert_extracted_splits_as_drawn(2, 116, "grid", 3)
 
 
 def test_a_letter_on_a_photograph_inside_a_piece_refuses_a_weak_division():
@@ -1297,10 +1301,7 @@ def test_charts_whose_labels_keep_two_pitches_split_at_the_line_between(seed, in
     across one chart, and the axis running on through (development seeds 1-3): the labels
     nearest the line are spaced unevenly across it, one chart's ticks then the other's,
     where one axis keeps one pitch through a zero line. The figure splits there."""
-    fig, decision, boxes, labels = _extracted_split(seed, index)
-    assert fig.family == "shared_axes" and len(fig.panels) == n
-    assert decision.accepted
-    assert_split_as_drawn(fig, boxes, labels)
+    assert_extracted_splits_as_drawn(seed, index, "shared_axes", n)
 
 
 @pytest.mark.parametrize(
@@ -1312,20 +1313,14 @@ def test_a_shared_axis_is_found_past_a_tick_mark_jutting_along_the_frame_line(se
     """Bar charts stacked (development seeds 0 and 3): the frame line where two meet begins
     at a tick mark that juts out past their y axis, so the axis running on through both
     charts stands a few pixels in from the line's end; it is looked for there too."""
-    fig, decision, boxes, labels = _extracted_split(seed, index)
-    assert fig.family == "shared_axes" and len(fig.panels) == n
-    assert decision.accepted
-    assert_split_as_drawn(fig, boxes, labels)
+    assert_extracted_splits_as_drawn(seed, index, "shared_axes", n)
 
 
 def test_charts_framed_each_a_few_pixels_apart_split_once_between_them():
     """Four traces in a row, each in its own frame, the frames 3 px apart (development
     seed 3): both frame lines where two charts meet are found, and taken as one cut, so
     no sliver between them becomes a piece and the row splits into its four charts."""
-    fig, decision, boxes, labels = _extracted_split(3, 51)
-    assert fig.family == "shared_axes" and len(fig.panels) == 4
-    assert decision.accepted
-    assert_split_as_drawn(fig, boxes, labels)
+    assert_extracted_splits_as_drawn(3, 51, "shared_axes", 4)
 
 
 @pytest.mark.parametrize(
