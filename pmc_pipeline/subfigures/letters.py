@@ -169,8 +169,7 @@ def _marks(
     """:func:`letter_marks` at one ink level; the paler one keeps only tall glyphs that the
     usual level breaks (a serif letter's grey hairlines), which it did not read whole."""
     light = ground >= 128
-    dark_ink, light_ink = (FAINT_DARK, FAINT_LIGHT) if faint else (DARK_INK, LIGHT_INK)
-    lab, _ = ndimage.label(a < dark_ink if light else a > light_ink, structure=_EIGHT)
+    lab, _ = ndimage.label(_ink(a, light, faint), structure=_EIGHT)
     slices = ndimage.find_objects(lab)
     bounds = _bounds(slices)
     marks = []
@@ -181,7 +180,7 @@ def _marks(
             continue
         if _neighboured(sl, bounds):
             continue
-        if faint and not _broken(a[sl] < DARK_INK if light else a[sl] > LIGHT_INK):
+        if faint and not _broken(_ink(a[sl], light)):
             continue
         label = _read(_normalised(lab[sl] == k)[None], labels, SYMBOLS)
         if label is not None:
@@ -268,9 +267,7 @@ def _corner(
     by itself, while the "c" of "curcumin" in a legend has neighbours."""
     region = _corner_region(gray, box)
     light = _light(region) if light is None else light
-    dark_ink, light_ink = (FAINT_DARK, FAINT_LIGHT) if faint else (DARK_INK, LIGHT_INK)
-    ink = region < dark_ink if light else region > light_ink
-    lab, _ = ndimage.label(_off_edge(ink), structure=_EIGHT)
+    lab, _ = ndimage.label(_off_edge(_ink(region, light, faint)), structure=_EIGHT)
     slices = ndimage.find_objects(lab)
     found = []
     for k, sl in enumerate(slices, start=1):
@@ -278,14 +275,19 @@ def _corner(
             continue
         if alone and _has_neighbour(sl, slices):
             continue
-        if faint and (
-            _height(sl) < FAINT_GLYPH
-            or not _broken(region[sl] < DARK_INK if light else region[sl] > LIGHT_INK)
-        ):
+        if faint and (_height(sl) < FAINT_GLYPH or not _broken(_ink(region[sl], light))):
             continue  # a word's small letters run together when pale; a whole glyph was read
         found.append((sl[0].start + sl[1].start, k, sl))
     found.sort()
     return [(lab[sl] == k, sl) for _, k, sl in found[:CANDIDATES]]
+
+
+def _ink(a: np.ndarray, light: bool, faint: bool = False) -> np.ndarray:
+    """The ink of grey pixels on a light ground (dark ink) or a dark one (light ink), at the
+    usual level or, ``faint``, down to paler ink."""
+    if light:
+        return a < (FAINT_DARK if faint else DARK_INK)
+    return a > (FAINT_LIGHT if faint else LIGHT_INK)
 
 
 def _broken(ink: np.ndarray) -> bool:
