@@ -16,6 +16,7 @@ for inspection, never for training.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -27,7 +28,7 @@ from .captions import CaptionSplit
 from .detector import Detector, detected
 from .guided import Guided, guided_panels
 from .gutters import WIDE, gutter_panels, holds_panels
-from .lettered import lettered_grid, pieces_lettered, unnamed_grid
+from .lettered import PiecesLettered, lettered_grid, unnamed_grid
 from .letters import order_contradicted, printed_order, single_letters
 from .roles import cuts_one_block
 from .tiles import tile_panels
@@ -100,17 +101,16 @@ def decide_split(
             other = _one_way_first(work, img, n, levels, faint)
             if other is not None:
                 return _paired(img, other, split.labels)
-    for weak in tried:  # cuts too weak or uneven: does every piece print its own letter?
-        confirmed = _lettered_pieces(img, weak, split.labels)
-        if confirmed is not None:
-            return confirmed
+    pieces = [_LetteredPieces(img, weak, split.labels) for weak in tried]  # read when asked
+    for weak in pieces:  # cuts too weak or uneven: does every piece print its own letter?
+        if weak.confirmed(every=True):
+            return weak.accepted()
     lettered = lettered_grid(work, img, split.labels)  # cuts too weak: do the letters agree?
     if lettered is not None:
         return SplitDecision(lettered, True, PRINTED_LETTERS, LETTERS_CONFIDENCE)
-    for weak in tried:  # an uneven layout: do most pieces print theirs, none against?
-        confirmed = _lettered_pieces(img, weak, split.labels, every=False)
-        if confirmed is not None:
-            return confirmed
+    for weak in pieces:  # an uneven layout: do most pieces print theirs, none against?
+        if weak.confirmed(every=False):
+            return weak.accepted()
     if work.bg < DARK:  # black inside the photographs taken for gutters: exact black only
         exact = _exact_black(work, img, n)
         if exact is not None:
@@ -192,20 +192,36 @@ def _exact_black(work: Work, img: Image.Image, n: int) -> SplitDecision | None:
     return None
 
 
-def _lettered_pieces(
-    img: Image.Image, decision: SplitDecision, labels: list[str], every: bool = True
-) -> SplitDecision | None:
-    """A weak division accepted when its pieces read as their own labels in their top-left
-    corners (rows-first, or columns-first where the letters say so; every piece, or unless
-    ``every`` most with nothing against: ``pieces_lettered``): the caption's count, the
-    cuts and the printed letters then agree, as in an uneven layout whose pieces differ in
-    size. None when they do not."""
-    if decision.reason != WEAK_LAYOUT or not single_letters(labels):
-        return None
-    ordered = _in_printed_order(img, decision, labels)
-    if not pieces_lettered(img, ordered.boxes, labels, every):
-        return None
-    return replace(ordered, accepted=True, reason=PRINTED_LETTERS, confidence=LETTERS_CONFIDENCE)
+class _LetteredPieces:
+    """A weak division that the letters in its pieces' top-left corners may confirm
+    (rows-first, or columns-first where the letters say so): the caption's count, the cuts
+    and the printed letters then agree, as in an uneven layout whose pieces differ in size.
+    Its order and its letters are read once, for both tests (:class:`PiecesLettered`)."""
+
+    def __init__(self, img: Image.Image, decision: SplitDecision, labels: list[str]) -> None:
+        self.img, self.decision, self.labels = img, decision, labels
+
+    @functools.cached_property
+    def ordered(self) -> SplitDecision:
+        """The division's pieces in label order."""
+        return _in_printed_order(self.img, self.decision, self.labels)
+
+    @functools.cached_property
+    def letters(self) -> PiecesLettered:
+        """The letters printed in the ordered pieces' corners."""
+        return PiecesLettered(self.img, self.ordered.boxes, self.labels)
+
+    def confirmed(self, every: bool) -> bool:
+        """Whether every piece (or, unless ``every``, most) reads as its own label."""
+        if self.decision.reason != WEAK_LAYOUT or not single_letters(self.labels):
+            return False
+        return self.letters.every if every else self.letters.most
+
+    def accepted(self) -> SplitDecision:
+        """The division accepted on its printed letters."""
+        return replace(
+            self.ordered, accepted=True, reason=PRINTED_LETTERS, confidence=LETTERS_CONFIDENCE
+        )
 
 
 def _in_printed_order(

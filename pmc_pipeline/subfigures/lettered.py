@@ -18,6 +18,7 @@ charts), near the even position: panels of one grid differ a little in size.
 from __future__ import annotations
 
 import copy
+import functools
 import itertools
 import math
 import string
@@ -69,29 +70,54 @@ def lettered_grid(work: Work, gray: Image.Image, labels: list[str]) -> list[Box]
     return found
 
 
-def pieces_lettered(
-    gray: Image.Image, boxes: list[Box], labels: list[str], every: bool = True
-) -> bool:
-    """Whether the letters printed in the corners of a weak division's pieces (figure px, in
-    label order) confirm it: every piece reads as its own label; or, unless ``every``, most
-    do (READ of them, and two), none reads as another's, and no letter like theirs stands
-    inside a piece away from its corner. A piece cut wrong holds an unread panel's letter
-    inside it, or its corner reads another's; a letter too pale or small to read leaves a
-    right piece unread, which alone should not cost the figure all its panels."""
-    reads = [reads_as(gray, box, labels) for box in boxes]
-    right = [r for r, label in zip(reads, labels, strict=True) if r and r.label == label]
-    if len(right) == len(labels) or every:
-        return len(right) == len(labels)
-    readable = sum(label not in UNREADABLE for label in labels)
-    if any(r and r.label != label for r, label in zip(reads, labels, strict=True)):
-        return False
-    if len(right) < max(2, math.ceil(READ * readable)):
-        return False
-    # on a page and on photographs alike (white letters on black): a letter that refutes
-    # a piece is wanted wherever it stands, and one misread only keeps the figure whole
-    marks = [m for ground in (0, 255) for m in letter_marks(gray, labels, ground, anywhere=True)]
-    stray = _stray(marks, right, boxes)
-    return not {m.label for m in stray} - {r.label for r in right}
+class PiecesLettered:
+    """The letters printed in the corners of a weak division's pieces (figure px, in label
+    order), read once for both tests of them: ``every`` piece reads as its own label; or
+    ``most`` do. A piece cut wrong holds an unread panel's letter inside it, or its corner
+    reads another's; a letter too pale or small to read leaves a right piece unread, which
+    alone should not cost the figure all its panels."""
+
+    def __init__(self, gray: Image.Image, boxes: list[Box], labels: list[str]) -> None:
+        self.gray, self.boxes, self.labels = gray, boxes, labels
+
+    @functools.cached_property
+    def reads(self) -> list[Reading | None]:
+        """Each piece's corner letter, as :func:`reads_as` reads it."""
+        return [reads_as(self.gray, box, self.labels) for box in self.boxes]
+
+    @functools.cached_property
+    def right(self) -> list[Reading]:
+        """The letters that read as their own piece's label."""
+        return [
+            r for r, label in zip(self.reads, self.labels, strict=True) if r and r.label == label
+        ]
+
+    @property
+    def every(self) -> bool:
+        """Whether every piece reads as its own label."""
+        return len(self.right) == len(self.labels)
+
+    @functools.cached_property
+    def most(self) -> bool:
+        """Whether most pieces read as their own labels (READ of them, and two), none as
+        another's, and no letter like theirs stands inside a piece away from its corner."""
+        if self.every:
+            return True
+        pairs = zip(self.reads, self.labels, strict=True)
+        if any(r and r.label != label for r, label in pairs):
+            return False
+        readable = sum(label not in UNREADABLE for label in self.labels)
+        if len(self.right) < max(2, math.ceil(READ * readable)):
+            return False
+        # on a page and on photographs alike (white letters on black): a letter that refutes
+        # a piece is wanted wherever it stands, and one misread only keeps the figure whole
+        marks = [
+            m
+            for ground in (0, 255)
+            for m in letter_marks(self.gray, self.labels, ground, anywhere=True)
+        ]
+        stray = _stray(marks, self.right, self.boxes)
+        return not {m.label for m in stray} - {r.label for r in self.right}
 
 
 def unnamed_grid(work: Work, gray: Image.Image) -> list[Box] | None:
