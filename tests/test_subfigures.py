@@ -1489,3 +1489,29 @@ def test_a_lettered_grid_is_refused_where_another_panels_letter_stands_in_a_cell
     fig, result = _split_extracted(_compound("heldout", 1, 22))
     assert len(fig.panels) == 4
     assert not result.decision.accepted
+
+
+@pytest.mark.parametrize(
+    ("seed", "index"), [(2, 115), (4, 338)], ids=["lettered-row", "unlettered-row"]
+)
+def test_a_small_blot_whose_labels_take_half_its_width_is_a_panel(seed, index):
+    """A row of five panels ending in a western blot (development seeds 2 and 4) whose lane
+    and size labels take half its width: no run spans half of it, but its strips, filled
+    bands of one span each closer to the next than it is deep, are a blot's, so the row
+    splits at its gutters."""
+    assert_extracted_splits_as_drawn(seed, index, "row", 5)
+
+
+def test_a_legend_s_colour_patches_are_no_blot_strips():
+    """A stacked area chart's framed legend (development seed 1): its colour patches are
+    bands of one span, but a line of text apart, not a blot's strips, so under a caption
+    naming two panels the legend is no panel and the chart stays whole."""
+    from dataclasses import replace
+
+    from tests.fixtures.synthetic_figures import _single
+
+    fig = _single("dev", 1, 265)
+    assert fig.family == "stacked_area"
+    fig = replace(fig, caption="Effects of treatment. (A) Measure 0. (B) Measure 1.")
+    _, result = _split_extracted(fig)
+    assert not result.decision.accepted

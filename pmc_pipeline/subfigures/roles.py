@@ -42,6 +42,8 @@ _WORD_DEPTH = 0.75  # of _BLOB_MIN: a slanted word's blob is no deeper than this
 _BAND = 8  # figure px: long runs on this many lines in a row are a filled band (a blot strip),
 # which no line of text is: stacked blot strips are no block of labels
 _STRIP_ASPECT = 3.0  # a blot strip is at least this many times longer than deep
+_STRIPS = 3  # a blot has this many strips at least, of one span, where it is a panel alone
+_FILLED = 0.75  # a strip's columns hold content on this share of its lines (a faint edge line)
 _SAME_SPAN = 0.03  # strips of one blot start and end within this share of their length,
 _SAME_DEPTH = 1.5  # and are about one depth (within this ratio)
 _RULES = 3  # rules of one extent at least: a table's (over and under its header, at its foot)
@@ -182,7 +184,40 @@ def _has_structure(work: Work, box: Box) -> bool:
         if _ruled(runs.mask, need_w):  # its own ground, as read for the runs: a framed
             return True  # legend's text lines read as thick bands there, no thin rules
         return not _is_label_block(work, box)
+    if _blot_strips(runs.mask, _BAND / work.scale):
+        return True
     return _has_blob(runs.mask, _BLOB_MIN / work.scale, _BLOB_MAX / work.scale)
+
+
+def _blot_strips(mask: np.ndarray, deep: float) -> bool:
+    """Whether ``_STRIPS`` filled bands or more (long runs on ``deep`` lines in a row,
+    several times longer than deep) span the same columns, each closer to the next than it
+    is deep: a western blot's strips, whose lane and size labels may take half a small
+    panel's width. A band's span is its longest run of columns filled on nearly all its
+    lines (``_FILLED``; labels beside a strip fill only some). Lines of text are thinner
+    and span columns of their own; a legend's colour patches stand a line of text apart."""
+    filled = _speckle_filled(mask)
+    long, _, _ = long_runs(filled, _STRIP_ASPECT * deep)
+    bands = []
+    for s, e in runs(long):
+        full = runs(filled[s:e].mean(axis=0) >= _FILLED) if e - s >= deep else []
+        start, end = max(full, key=lambda r: r[1] - r[0], default=(0, 0))
+        if end - start >= _STRIP_ASPECT * (e - s):
+            bands.append((s, e, start, end))
+    if len(bands) < _STRIPS:
+        return False
+    starts, ends = np.array([b[2:] for b in bands]).T
+    tolerance = max(2.0, _SAME_SPAN * float(np.median(ends - starts)))
+    strips = [
+        (s, e)
+        for s, e, start, end in bands
+        if abs(start - np.median(starts)) <= tolerance and abs(end - np.median(ends)) <= tolerance
+    ]
+    chain = longest = 1
+    for (_, e0), (s1, e1) in zip(strips, strips[1:], strict=False):
+        chain = chain + 1 if s1 - e0 <= e1 - s1 else 1
+        longest = max(longest, chain)
+    return len(strips) >= _STRIPS and longest >= _STRIPS
 
 
 def _band_depth(mask: np.ndarray, length: float, axis: int) -> int:
