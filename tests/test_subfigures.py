@@ -945,12 +945,12 @@ def test_printed_letters_read_an_even_grid_where_snapped_cuts_fall_in_photograph
     assert_split_as_drawn(fig, boxes, labels)
 
 
-@pytest.mark.parametrize(("seed", "index"), [(2, 74), (2, 79)], ids=["white", "pale"])
-def test_small_letters_with_faint_strokes_read_closed(seed, index):
+def test_small_letters_with_faint_strokes_read_closed():
     """Mosaics of photographs lettered with small lowercase "a" or "a.": on a photograph
     the threshold breaks their thin strokes, and they match their own shape only with
-    those gaps of a pixel closed (each glyph alone, so no neighbour joins it)."""
-    fig, decision, boxes, labels = _extracted_split(seed, index)
+    those gaps of a pixel closed (each glyph alone, so no neighbour joins it). Development
+    seed 2: a white mosaic (the pale one that needed this too now parts at its seams)."""
+    fig, decision, boxes, labels = _extracted_split(2, 74)
     assert fig.family == "mosaic_photos" and fig.letters in ("a", "a.")
     assert decision.reason == "printed-letters"
     assert_split_as_drawn(fig, boxes, labels)
@@ -1492,6 +1492,21 @@ def test_a_lettered_grid_is_refused_where_another_panels_letter_stands_in_a_cell
 
 
 @pytest.mark.parametrize(
+    ("seed", "index", "family", "n"),
+    [(0, 16, "row", 4), (1, 209, "mosaic_photos", 4)],
+    ids=["section-beside-fluorescence", "tiles-on-colour"],
+)
+def test_photographs_meeting_where_white_stands_beside_them_in_places_split_there(
+    seed, index, family, n
+):
+    """Photographs edge to edge (development seeds 0 and 1), a stained section's white
+    lumen touching the seam along part of it: where photographs stand on both sides the
+    grey steps all along, so it is a seam, as an axis with white along one whole side is
+    not."""
+    assert_extracted_splits_as_drawn(seed, index, family, n)
+
+
+@pytest.mark.parametrize(
     ("seed", "index"), [(2, 115), (4, 338)], ids=["lettered-row", "unlettered-row"]
 )
 def test_a_small_blot_whose_labels_take_half_its_width_is_a_panel(seed, index):
@@ -1500,6 +1515,15 @@ def test_a_small_blot_whose_labels_take_half_its_width_is_a_panel(seed, index):
     bands of one span each closer to the next than it is deep, are a blot's, so the row
     splits at its gutters."""
     assert_extracted_splits_as_drawn(seed, index, "row", 5)
+
+
+@pytest.mark.parametrize(("seed", "index"), [(4, 395), (1, 137)], ids=["scans", "fluorescence"])
+def test_a_tall_photograph_beside_two_is_cut_at_the_seam_that_runs_all_along(seed, index):
+    """A tall photograph beside two stacked ones, edge to edge (development seeds 4 and
+    1): the seam between the columns steps all down the figure, the one between the stacked
+    photographs only across their column and on through the tall one in places. Divided
+    at the seam along all its line first, the tall one stays whole."""
+    assert_extracted_splits_as_drawn(seed, index, "spanning", 3)
 
 
 def test_a_legend_s_colour_patches_are_no_blot_strips():

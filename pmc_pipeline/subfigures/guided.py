@@ -27,7 +27,10 @@ from .roles import MIN_SIDE_PX, is_panel, is_ruled, min_area, min_side, small_ta
 from .seams import seam_cuts
 from .work import Work, runs, trim
 
-SEAM_STRENGTH = 3.0  # a seam between abutting photographs counts as a gutter this wide (fig px)
+SEAM_STRENGTH = 3.0  # a seam between abutting photographs counts as a gutter this wide (fig px),
+SEAM_ALONG = 0.1  # and this much more per share of its line it steps along: of two divisions
+# at seams, the one cut where photographs meet all along (not on from there across a panel
+# that spans the line) wins, and a gutter still outscores either
 FRAME_STRENGTH = 2.0  # a frame line where charts meet (``frames``), as a gutter this wide
 FLANKED = 8.0  # added to a gutter with dense content right beside it on both sides: a clean
 _DENSE = 0.5  # line through photographs (this much content) is no gap between text lines
@@ -231,7 +234,7 @@ class _Search:
         ]
         if len(found) < need:
             seams = seam_cuts(self.work, box, axis, self.faint)
-            found += [(k, k, SEAM_STRENGTH) for k in seams]
+            found += [(k, k, SEAM_STRENGTH + SEAM_ALONG * along) for k, along in seams]
         if self.frames:
             found += [(s, e, FRAME_STRENGTH) for s, e in frame_cuts(self.work, box, axis)]
         if len(found) > _MAX_CUTS:

@@ -15,17 +15,26 @@ from .work import LINE_MAX, WHITE, Work, median, share
 _SEAM_STEP = 24  # a seam between abutting photos is a grey step this large ...
 _SEAM_SPAN = 0.5  # ... along at least this fraction of the region ...
 _SEAM_PEAK = 4.0  # ... and this many times more often than in the lines nearby,
+_CLEAN_SPAN = 0.25  # or along this much of it only, where the lines nearby have no step (this
+_CLEAN_PEAK = 12.0  # many times more often than they: a seam of little contrast in places)
 _FAINT_SPAN = 0.06  # a faint seam: a step along this much of the region ...
 _FAINT_PEAK = 3.0  # ... this many times more often than nearby (see seam_cuts)
 _ALIKE = 2.0  # a seam at a thin line (work.LINE_MAX) across one picture, whose sides differ at
 _ALIKE_FLOOR = 4.0  # most this much more than neighbouring lines do (grey levels, at least this)
 _SEAM_WHITE_SIDE = 0.1  # ... between photographs: this little white on both sides ...
 _SEAM_WHITE_REGION = 0.3  # ... in a region this little white
+_SEAM_WHITE_PART = 0.5  # or white beside a seam along this much of it at most, where it steps
+_HELD = 0.8  # between photographs along this much of the rest
 
 
-def seam_cuts(work: Work, region: Box, axis: int, faint: bool = False) -> list[int]:
+_STRONG_TIERS = ((_SEAM_SPAN, _SEAM_PEAK), (_CLEAN_SPAN, _CLEAN_PEAK))
+
+
+def seam_cuts(work: Work, region: Box, axis: int, faint: bool = False) -> list[tuple[int, float]]:
     """Straight seams between abutting photographs: line offsets in the region (rows for
-    axis=1, columns for axis=0) where a grey step runs along the whole region.
+    axis=1, columns for axis=0) where a grey step runs along the region, each with the share
+    of the line it steps along (a seam right across two photographs steps along all of it,
+    a line on from a seam across a panel that spans it along part).
 
     Only regions of photographs (little white) are searched. A step is a seam when it spans
     most of the region, stands far above the steps of nearby lines, and both sides are
@@ -37,15 +46,21 @@ def seam_cuts(work: Work, region: Box, axis: int, faint: bool = False) -> list[i
     key = (region, axis, faint)
     if key not in work.seams:
         x0, y0, x1, y1 = region
-        seams: list[int] = []
+        seams: list[tuple[int, float]] = []
         if share(work.a[y0:y1:4, x0:x1:4] >= WHITE) <= _SEAM_WHITE_REGION:
             sub = work.a[y0:y1, x0:x1]
             a, b = (sub[1:], sub[:-1]) if axis == 1 else (sub[:, 1:], sub[:, :-1])
             step = np.maximum(a, b) - np.minimum(a, b) > _SEAM_STEP  # |grey step|, in uint8
-            white_share = share(sub >= WHITE, axis)
-            span, peak = (_FAINT_SPAN, _FAINT_PEAK) if faint else (_SEAM_SPAN, _SEAM_PEAK)
-            found = _seam_positions(share(step, axis), span, peak)
-            seams = [k for k in _across_lines(sub, found, axis) if _photo_sides(white_share, k)]
+            white = sub >= WHITE
+            white_share = share(white, axis)
+            tiers = ((_FAINT_SPAN, _FAINT_PEAK),) if faint else _STRONG_TIERS
+            along = share(step, axis)
+            found = _seam_positions(along, tiers)
+            seams = [
+                (k, float(along[k - 1]))
+                for k in _across_lines(sub, found, axis)
+                if _photo_sides(white_share, k) or _between_photos(step, white, axis, k)
+            ]
         work.seams[key] = seams
     return work.seams[key]
 
@@ -75,11 +90,29 @@ def _photo_sides(white_share: np.ndarray, k: int) -> bool:
     return bool(before.size and after.size and max(before.max(), after.max()) <= _SEAM_WHITE_SIDE)
 
 
-def _seam_positions(frac: np.ndarray, span: float, peak: float) -> list[int]:
-    """Line indices k where a step between lines k-1 and k stands out from its neighbours."""
+def _between_photos(step: np.ndarray, white: np.ndarray, axis: int, k: int) -> bool:
+    """Whether a seam at k steps between photographs wherever it has photographs on both
+    sides (``_HELD`` of that stretch), though white stands beside it in places (a stained
+    section's white lumen at its edge): an axis or a frame has white along the whole of one
+    side, and a line on from a seam across a panel that spans it steps in few places."""
+    if axis == 1:
+        beside = white[k - 1] | white[k]
+        held = step[k - 1] & ~beside
+    else:
+        beside = white[:, k - 1] | white[:, k]
+        held = step[:, k - 1] & ~beside
+    photos = 1.0 - float(beside.mean())
+    return photos >= 1.0 - _SEAM_WHITE_PART and float(held.mean()) >= _HELD * photos
+
+
+def _seam_positions(frac: np.ndarray, tiers: tuple[tuple[float, float], ...]) -> list[int]:
+    """Line indices k where a step between lines k-1 and k stands out from its neighbours:
+    along a share of the line (``span``) this many times (``peak``) more often than nearby,
+    for one of the (span, peak) ``tiers``."""
     out = []
-    for k in np.flatnonzero(frac >= span).tolist():
+    for k in np.flatnonzero(frac >= min(span for span, _ in tiers)).tolist():
         near = np.concatenate((frac[max(0, k - 10) : max(0, k - 2)], frac[k + 3 : k + 11]))
-        if near.size >= 8 and frac[k] >= peak * max(median(near), 0.02):
+        usual = max(median(near), 0.02) if near.size >= 8 else np.inf
+        if any(frac[k] >= span and frac[k] >= peak * usual for span, peak in tiers):
             out.append(k + 1)
     return out

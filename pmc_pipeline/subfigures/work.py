@@ -42,7 +42,7 @@ class Work:
     tables: dict[Box, bool] = field(default_factory=dict)  # small_table verdicts
     trims: dict[Box, Box] = field(default_factory=dict)
     masks: dict[int, np.ndarray] = field(default_factory=dict)
-    seams: dict[tuple[Box, int, bool], list[int]] = field(default_factory=dict)
+    seams: dict[tuple[Box, int, bool], list[tuple[int, float]]] = field(default_factory=dict)
     frames: dict[tuple[Box, int], list[tuple[int, int]]] = field(default_factory=dict)
     # the cut search's: content pixels summed down (axis 0) and across (axis 1), and the
     # cuts of a box (box, axis, cuts needed, faint seams, frame lines) -> (start, end, strength)
