@@ -208,10 +208,11 @@ def _blot_strips(mask: np.ndarray, deep: float) -> bool:
         return False
     starts, ends = np.array([b[2:] for b in bands]).T
     tolerance = max(2.0, _SAME_SPAN * float(np.median(ends - starts)))
+    start_at, end_at = np.median(starts), np.median(ends)
     strips = [
         (s, e)
         for s, e, start, end in bands
-        if abs(start - np.median(starts)) <= tolerance and abs(end - np.median(ends)) <= tolerance
+        if abs(start - start_at) <= tolerance and abs(end - end_at) <= tolerance
     ]
     chain = longest = 1
     for (_, e0), (s1, e1) in zip(strips, strips[1:], strict=False):

@@ -25,9 +25,7 @@ _SEAM_WHITE_SIDE = 0.1  # ... between photographs: this little white on both sid
 _SEAM_WHITE_REGION = 0.3  # ... in a region this little white
 _SEAM_WHITE_PART = 0.5  # or white beside a seam along this much of it at most, where it steps
 _HELD = 0.8  # between photographs along this much of the rest
-
-
-_STRONG_TIERS = ((_SEAM_SPAN, _SEAM_PEAK), (_CLEAN_SPAN, _CLEAN_PEAK))
+_STRONG_TIERS = ((_SEAM_SPAN, _SEAM_PEAK), (_CLEAN_SPAN, _CLEAN_PEAK))  # (span, peak), either
 
 
 def seam_cuts(work: Work, region: Box, axis: int, faint: bool = False) -> list[tuple[int, float]]:
@@ -37,11 +35,12 @@ def seam_cuts(work: Work, region: Box, axis: int, faint: bool = False) -> list[t
     a line on from a seam across a panel that spans it along part).
 
     Only regions of photographs (little white) are searched. A step is a seam when it spans
-    most of the region, stands far above the steps of nearby lines, and both sides are
-    photographs too: an axis, a frame or a bar edge has white beside it. A thin light line
-    between two photographs gives two seams and a sliver, which folds away. ``faint`` also
-    takes steps along a small part of the line (two dark fluorescence images meet in a few
-    bright places only) that stand out yet more from the lines nearby.
+    most of the region and stands far above the steps of nearby lines (or spans a quarter
+    of it where nearby lines have none), and both sides are photographs too, wherever no
+    white stands beside it: an axis, a frame or a bar edge has white along one side. A thin
+    light line between two photographs gives two seams and a sliver, which folds away.
+    ``faint`` also takes steps along a small part of the line (two dark fluorescence images
+    meet in a few bright places only) that stand out yet more from the lines nearby.
     """
     key = (region, axis, faint)
     if key not in work.seams:
