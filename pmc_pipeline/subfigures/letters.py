@@ -175,12 +175,12 @@ def _marks(
     marks = []
     for k, sl in enumerate(slices, start=1):
         if faint and _height(sl) < FAINT_GLYPH:
-            continue
+            continue  # cheaply, before a page's many small glyphs are judged (_read_pale)
         if not _glyph_like(lab[sl], k) or not (anywhere or _on_ground(a, sl, ground)):
             continue
         if _neighboured(sl, bounds):
             continue
-        if faint and not _broken(_ink(a[sl], light)):
+        if faint and not _read_pale(a, sl, light):
             continue
         label = _read(_normalised(lab[sl] == k)[None], labels, SYMBOLS)
         if label is not None:
@@ -275,8 +275,8 @@ def _corner(
             continue
         if alone and _has_neighbour(sl, slices):
             continue
-        if faint and (_height(sl) < FAINT_GLYPH or not _broken(_ink(region[sl], light))):
-            continue  # a word's small letters run together when pale; a whole glyph was read
+        if faint and not _read_pale(region, sl, light):
+            continue
         found.append((sl[0].start + sl[1].start, k, sl))
     found.sort()
     return [(lab[sl] == k, sl) for _, k, sl in found[:CANDIDATES]]
@@ -288,6 +288,13 @@ def _ink(a: np.ndarray, light: bool, faint: bool = False) -> np.ndarray:
     if light:
         return a < (FAINT_DARK if faint else DARK_INK)
     return a > (FAINT_LIGHT if faint else LIGHT_INK)
+
+
+def _read_pale(a: np.ndarray, glyph: tuple[slice, slice], light: bool) -> bool:
+    """Whether a glyph found down to paler ink is read there: tall (a word's small letters
+    run together when pale) and in pieces at the usual level (``_broken``), where it was
+    not read whole."""
+    return _height(glyph) >= FAINT_GLYPH and _broken(_ink(a[glyph], light))
 
 
 def _broken(ink: np.ndarray) -> bool:
