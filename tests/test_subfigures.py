@@ -80,6 +80,15 @@ def before_blots() -> list[str]:
     return [f for f in SINGLE_FAMILIES["dev"] if f != "western_blot"]
 
 
+def dev_compound(seed: int, index: int, families: list[str] | None = None):
+    """A generated development compound as it was drawn before uneven columns joined the
+    layouts (a longer list draws others)."""
+    from tests.fixtures.synthetic_figures import LAYOUT_FAMILIES, _compound
+
+    layouts = [f for f in LAYOUT_FAMILIES["dev"] if f != "uneven_columns"]
+    return _compound("dev", seed, index, families, layouts)
+
+
 def dev_single(seed: int, index: int):
     """A generated development single as it was drawn when its test was written."""
     from tests.fixtures.synthetic_figures import _single
@@ -771,9 +780,7 @@ def heatmap_over_charts() -> Image.Image:
     """A generated column (development seed 1) of a heatmap beside its colour bar, a box
     plot, a bar chart and a table, its caption naming no panels: the colour bar stands
     behind a wide gutter, a short piece beside its long heatmap, and is no stack."""
-    from tests.fixtures.synthetic_figures import _compound
-
-    fig = _compound("dev", 1, 360)
+    fig = dev_compound(1, 360)
     assert fig.family == "column" and not fig.caption_labels
     assert fig.panels[0].kind == "heatmap_colorbar"
     return fig.image.convert("RGB")
@@ -819,9 +826,7 @@ def test_charts_with_their_labels_and_legends_split_at_clean_gutters(seed, index
     its chart's width and no table: each joins its chart, and every panel is found. Rows
     one above another may differ in height up to 3x (a blot of five strips over one of
     two), where pieces side by side may differ 2x unless the shorter is a stack."""
-    from tests.fixtures.synthetic_figures import _compound
-
-    fig = _compound("dev", seed, index)
+    fig = dev_compound(seed, index)
     assert not fig.caption_labels
     rgb = fig.image.convert("RGB")
     result = split_figure({"key": "PMC1_F1", "caption": fig.caption}, jpeg_bytes(rgb))
@@ -833,9 +838,7 @@ def test_a_small_table_beside_a_gutter_joins_no_chart():
     """A column under a caption naming no panels whose top piece is a small table: a
     table is a panel of its own, never a legend to join to the box plot below it, and too
     short beside the charts to trust the division: kept whole."""
-    from tests.fixtures.synthetic_figures import _compound
-
-    fig = _compound("dev", 1, 368)
+    fig = dev_compound(1, 368)
     assert fig.panels[0].kind == "table_image" and not fig.caption_labels
     rgb = fig.image.convert("RGB")
     result = split_figure({"key": "PMC1_F1", "caption": fig.caption}, jpeg_bytes(rgb))
@@ -874,9 +877,7 @@ def _generated_split(index: int, blots: bool = False):
     """A generated development compound split as the split stage splits it: its truth and
     the accepted panels' boxes (figure px) and labels. Drawn as when the older tests were
     written unless ``blots`` (from today's development families, western blots too)."""
-    from tests.fixtures.synthetic_figures import _compound
-
-    fig = _compound("dev", 0, index, None if blots else before_blots())
+    fig = dev_compound(0, index, None if blots else before_blots())
     rgb = fig.image.convert("RGB")
     result = split_figure({"key": "PMC1_F1", "caption": fig.caption}, jpeg_bytes(rgb))
     size = (rgb.width, rgb.height) * 2
@@ -888,9 +889,7 @@ def _generated_split(index: int, blots: bool = False):
 def _extracted(seed: int, index: int):
     """A generated development compound and its split, as the split stage sees it after
     extraction (normalised, its long side fitted)."""
-    from tests.fixtures.synthetic_figures import _compound
-
-    return _split_extracted(_compound("dev", seed, index))
+    return _split_extracted(dev_compound(seed, index))
 
 
 def _split_extracted(fig):
@@ -1539,3 +1538,26 @@ def test_a_legend_s_colour_patches_are_no_blot_strips():
     fig = replace(fig, caption="Effects of treatment. (A) Measure 0. (B) Measure 1.")
     _, result = _split_extracted(fig)
     assert not result.decision.accepted
+
+
+def test_development_uneven_columns_are_lettered_down_their_columns():
+    """The development set's uneven columns, a layout the held-out set never draws: columns
+    holding different counts of panels, the truth lettered down each column in turn (a
+    split read rows-first pairs such panels with other panels' sub-captions)."""
+    from tests.fixtures.synthetic_figures import LAYOUT_FAMILIES, _compound
+
+    assert "uneven_columns" not in LAYOUT_FAMILIES["heldout"]
+    figs = [f for f in (_compound("dev", 0, i) for i in range(6)) if f.family == "uneven_columns"]
+    assert len(figs) == 2
+    for fig in figs:
+        assert fig.order == "columns"
+        columns: list[list] = []
+        for panel in fig.panels:  # in label order: a panel starts a column or joins the last
+            x0, _, x1, _ = panel.box
+            if columns and x0 < columns[-1][-1].box[2] and x1 > columns[-1][-1].box[0]:
+                assert panel.box[1] > columns[-1][-1].box[1]
+                columns[-1].append(panel)
+            else:
+                assert not columns or x0 >= columns[-1][-1].box[0]
+                columns.append([panel])
+        assert len(columns) >= 2 and len({len(c) for c in columns}) >= 2
