@@ -29,7 +29,7 @@ from pmc_pipeline.subfigures import (
     split_figure,
     work,
 )
-from pmc_pipeline.subfigures.boxes import reading_order
+from pmc_pipeline.subfigures.boxes import reading_order, rows_first_sure
 
 # ---- synthetic figures ---------------------------------------------------------------------
 
@@ -1070,6 +1070,27 @@ def test_panels_that_meet_at_a_seam_are_read_in_rows():
     assert reading_order(boxes) == [boxes[0], boxes[2], boxes[3], boxes[1]]
 
 
+@pytest.mark.parametrize(
+    ("boxes", "sure"),
+    [
+        ([(0, 0, 40, 40), (50, 0, 90, 40), (0, 50, 40, 90), (50, 50, 90, 90)], True),  # grid
+        ([(0, 0, 90, 40), (0, 50, 30, 90), (35, 50, 90, 90)], True),  # rows of 1 and 2
+        ([(0, 0, 40, 90), (50, 0, 90, 40), (50, 50, 90, 90)], True),  # tall at the left
+        ([(0, 0, 40, 40), (0, 50, 40, 90), (50, 0, 90, 90)], False),  # tall at the right
+        ([(0, 0, 40, 30), (0, 40, 40, 90), (50, 0, 90, 55), (50, 65, 90, 75)], True),
+        (
+            [(0, 0, 40, 30), (0, 40, 40, 90), (50, 0, 90, 50), (50, 60, 90, 70), (50, 80, 90, 90)],
+            False,
+        ),  # uneven columns
+    ],
+    ids=["grid", "rows", "tall-left", "tall-right", "rows-out-of-line", "uneven-columns"],
+)
+def test_rows_first_is_sure_only_where_the_layout_reads_alike_down_its_columns(boxes, sure):
+    """Bands one above another read rows-first; columns with no band across them that read
+    otherwise down than across may be lettered either way."""
+    assert rows_first_sure(boxes) is sure
+
+
 def test_an_unread_panels_letter_inside_a_cell_refuses_the_grid():
     """Six tables in a spanning layout (development seed 1): an even 2 x 3 grid reads
     "a)", "e)" and "f)" in its corners, half the panels, but the letter "c)" stands inside
@@ -1561,3 +1582,17 @@ def test_development_uneven_columns_are_lettered_down_their_columns():
                 assert not columns or x0 >= columns[-1][-1].box[0]
                 columns.append([panel])
         assert len(columns) >= 2 and len({len(c) for c in columns}) >= 2
+
+
+def test_uneven_columns_without_letters_are_split_unaligned():
+    """Six tables in columns of different counts (development seed 0), no letters printed,
+    under a caption naming (A)-(F): its author lettered them down the columns, which a split
+    read rows-first pairs with other panels' sub-captions. The layout does not say which
+    order holds, so every panel is kept with the whole caption."""
+    from tests.fixtures.synthetic_figures import _compound
+
+    fig, result = _split_extracted(_compound("dev", 0, 64))
+    assert fig.family == "uneven_columns" and fig.letters == "none" and fig.caption_labels
+    accepted = [r for r in result.rows if r["decision"] == "accepted"]
+    assert len(accepted) == len(fig.panels) == 6
+    assert all(r["label"] is None and r["subcaption"] == fig.caption for r in accepted)

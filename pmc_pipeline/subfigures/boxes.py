@@ -45,3 +45,39 @@ def groups(spans: list[tuple[int, int, int]]) -> list[list[int]]:
             out.append([i])
             ends.append(spans[i][1])
     return [sorted(g, key=lambda i: (spans[i][2], spans[i][0])) for g in out]
+
+
+def rows_first_sure(boxes: list[Box]) -> bool:
+    """Whether the layout alone says the panels read rows-first: they part into bands one
+    above another (no panel straddles the gap between two), each sure in turn; or, where no
+    gap runs right across, into columns of one count each (a grid whose rows are a little
+    out of line) or that read alike down or across (a tall panel at the left beside stacked
+    ones). Columns of different counts with no band across them that read otherwise down
+    than across (a tall panel at the right of stacked ones) are lettered down their columns
+    as often as across: the order is then a guess."""
+    if len(boxes) < 2:
+        return True
+    rows = _bands(boxes, 1)
+    if len(rows) > 1:
+        return all(rows_first_sure(band) for band in rows)
+    columns = _bands(boxes, 0)
+    if len(columns) < 2 or len({len(c) for c in columns}) == 1:
+        return True  # a grid cut column by column (its rows a little out of line), or no
+        # cut right across either way (a pinwheel): rows-first, as ever
+    down = [box for column in columns for box in reading_order(column)]
+    return down == reading_order(boxes) and all(rows_first_sure(c) for c in columns)
+
+
+def _bands(boxes: list[Box], axis: int) -> list[list[Box]]:
+    """Boxes in bands along one axis (rows: 1, columns: 0) that no box straddles."""
+    lo, hi = (1, 3) if axis == 1 else (0, 2)
+    out: list[list[Box]] = []
+    end = 0
+    for box in sorted(boxes, key=lambda b: b[lo]):
+        if out and box[lo] < end - TOUCH:
+            out[-1].append(box)
+            end = max(end, box[hi])
+        else:
+            out.append([box])
+            end = box[hi]
+    return out

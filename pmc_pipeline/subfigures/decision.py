@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 
 from PIL import Image
 
-from .boxes import Box, reading_order
+from .boxes import Box, reading_order, rows_first_sure
 from .captions import CaptionSplit
 from .detector import Detector, detected
 from .guided import Guided, guided_panels
@@ -147,11 +147,23 @@ def _searches(n: int) -> tuple[tuple[int, bool], ...]:
 
 def _paired(img: Image.Image, decision: SplitDecision, labels: list[str]) -> SplitDecision:
     """An accepted split in the order its printed letters show, unaligned when they
-    contradict any order."""
+    contradict any order, or when neither they nor the layout tell rows-first from down the
+    columns (each panel then takes the whole caption: no pair is wrong)."""
     ordered = _in_printed_order(img, decision, labels)
     if order_contradicted(img, ordered.boxes, labels):
         return replace(ordered, ordered=False)
+    if (
+        ordered is decision
+        and not rows_first_sure(decision.boxes)
+        and not _rows_lettered(img, decision.boxes, labels)
+    ):  # no letters say columns-first, and the layout reads down as often as across
+        return replace(decision, ordered=False)
     return ordered
+
+
+def _rows_lettered(img: Image.Image, boxes: list[Box], labels: list[str]) -> bool:
+    """Whether most panels print their own label rows-first, none another's."""
+    return single_letters(labels) and PiecesLettered(img, boxes, labels).most
 
 
 def _layout_decision(work: Work, img: Image.Image, guided: Guided | None) -> SplitDecision:
