@@ -61,9 +61,10 @@ def rows_first_sure(boxes: list[Box]) -> bool:
     if len(rows) > 1:
         return all(rows_first_sure(band) for band in rows)
     columns = _bands(boxes, 0)
+    # a grid cut column by column (its rows a little out of line), or no cut right across
+    # either way (a pinwheel): rows-first, as ever
     if len(columns) < 2 or len({len(c) for c in columns}) == 1:
-        return True  # a grid cut column by column (its rows a little out of line), or no
-        # cut right across either way (a pinwheel): rows-first, as ever
+        return True
     down = [box for column in columns for box in reading_order(column)]
     return down == reading_order(boxes) and all(rows_first_sure(c) for c in columns)
 

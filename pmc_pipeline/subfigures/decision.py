@@ -29,7 +29,7 @@ from .detector import Detector, detected
 from .guided import Guided, guided_panels
 from .gutters import WIDE, gutter_panels, holds_panels
 from .lettered import PiecesLettered, lettered_grid, unnamed_grid
-from .letters import order_contradicted, printed_order, single_letters
+from .letters import order_contradicted, printed_order
 from .roles import cuts_one_block
 from .tiles import tile_panels
 from .work import DARK, Work, exact_copy, to_figure, working_copy
@@ -153,17 +153,12 @@ def _paired(img: Image.Image, decision: SplitDecision, labels: list[str]) -> Spl
     if order_contradicted(img, ordered.boxes, labels):
         return replace(ordered, ordered=False)
     if (
-        ordered is decision
-        and not rows_first_sure(decision.boxes)
-        and not _rows_lettered(img, decision.boxes, labels)
-    ):  # no letters say columns-first, and the layout reads down as often as across
+        ordered is decision  # no letters say columns-first ...
+        and not rows_first_sure(decision.boxes)  # ... the layout reads down as often ...
+        and not PiecesLettered(img, decision.boxes, labels).most  # ... nor rows-first
+    ):
         return replace(decision, ordered=False)
     return ordered
-
-
-def _rows_lettered(img: Image.Image, boxes: list[Box], labels: list[str]) -> bool:
-    """Whether most panels print their own label rows-first, none another's."""
-    return single_letters(labels) and PiecesLettered(img, boxes, labels).most
 
 
 def _layout_decision(work: Work, img: Image.Image, guided: Guided | None) -> SplitDecision:
@@ -225,7 +220,7 @@ class _LetteredPieces:
 
     def confirmed(self, every: bool) -> bool:
         """Whether every piece (or, unless ``every``, most) reads as its own label."""
-        if self.decision.reason != WEAK_LAYOUT or not single_letters(self.labels):
+        if self.decision.reason != WEAK_LAYOUT:
             return False
         return self.letters.every if every else self.letters.most
 

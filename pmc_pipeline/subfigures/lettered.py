@@ -82,7 +82,10 @@ class PiecesLettered:
 
     @functools.cached_property
     def reads(self) -> list[Reading | None]:
-        """Each piece's corner letter, as :func:`reads_as` reads it."""
+        """Each piece's corner letter, as :func:`reads_as` reads it; none where the labels
+        are not single letters (no corner prints "A-C"), so neither test holds."""
+        if not single_letters(self.labels):
+            return [None] * len(self.boxes)
         return [reads_as(self.gray, box, self.labels) for box in self.boxes]
 
     @functools.cached_property
