@@ -1010,6 +1010,22 @@ def test_a_weak_division_most_of_whose_pieces_read_their_letters_is_accepted(see
     assert assert_extracted_splits_as_drawn(seed, index, "spanning", n) == "printed-letters"
 
 
+def test_a_letter_misread_in_a_second_corner_does_not_refuse_a_weak_division():
+    """Eight charts and scans in uneven columns lettered down them (development seed 0),
+    cut at thin gutters too uneven to trust: seven corners read their own letter, and B's,
+    crowded by its heatmap's dendrogram, reads as H, which the last piece reads as its own.
+    A letter is printed once, so that reading is a misreading, no evidence against the
+    division: the panels split, each with its label."""
+    from tests.fixtures.synthetic_figures import _compound
+
+    fig, result = _split_extracted(_compound("dev", 0, 127))
+    assert fig.family == "uneven_columns" and len(fig.panels) == 8
+    assert result.decision.reason == "printed-letters"
+    size = fig.image.size * 2
+    boxes = [tuple(v * s for v, s in zip(r["box"], size, strict=True)) for r in result.rows]
+    assert_split_as_drawn(fig, boxes, [r["label"] for r in result.rows])
+
+
 def test_a_letter_on_the_page_above_a_dark_photograph_reads_on_the_page():
     """A column of a scan, a heatmap and a table (development seed 2), "A" printed on the
     white page just above the black scan: the scan fills most of the panel's corner, whose

@@ -106,8 +106,11 @@ class PiecesLettered:
         another's, and no letter like theirs stands inside a piece away from its corner."""
         if self.every:
             return True
+        # a letter read in a second corner besides its own is misread there (each is printed
+        # once): it says nothing of that piece; any other letter read out of place refutes
+        own = {r.label for r in self.right}
         pairs = zip(self.reads, self.labels, strict=True)
-        if any(r and r.label != label for r, label in pairs):
+        if any(r and r.label != label and r.label not in own for r, label in pairs):
             return False
         readable = sum(label not in UNREADABLE for label in self.labels)
         if len(self.right) < max(2, math.ceil(READ * readable)):
