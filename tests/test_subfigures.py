@@ -1010,20 +1010,27 @@ def test_a_weak_division_most_of_whose_pieces_read_their_letters_is_accepted(see
     assert assert_extracted_splits_as_drawn(seed, index, "spanning", n) == "printed-letters"
 
 
+def _today_split(seed: int, index: int):
+    """A development compound of today's layouts (uneven columns among them), split from
+    its normalised JPEG: its truth, decision, accepted boxes (generated px) and labels."""
+    from tests.fixtures.synthetic_figures import _compound
+
+    fig, result = _split_extracted(_compound("dev", seed, index))
+    size = fig.image.size * 2
+    boxes = [tuple(v * s for v, s in zip(r["box"], size, strict=True)) for r in result.rows]
+    return fig, result.decision, boxes, [r["label"] for r in result.rows]
+
+
 def test_a_letter_misread_in_a_second_corner_does_not_refuse_a_weak_division():
     """Eight charts and scans in uneven columns lettered down them (development seed 0),
     cut at thin gutters too uneven to trust: seven corners read their own letter, and B's,
     crowded by its heatmap's dendrogram, reads as H, which the last piece reads as its own.
     A letter is printed once, so that reading is a misreading, no evidence against the
     division: the panels split, each with its label."""
-    from tests.fixtures.synthetic_figures import _compound
-
-    fig, result = _split_extracted(_compound("dev", 0, 127))
+    fig, decision, boxes, labels = _today_split(0, 127)
     assert fig.family == "uneven_columns" and len(fig.panels) == 8
-    assert result.decision.reason == "printed-letters"
-    size = fig.image.size * 2
-    boxes = [tuple(v * s for v, s in zip(r["box"], size, strict=True)) for r in result.rows]
-    assert_split_as_drawn(fig, boxes, [r["label"] for r in result.rows])
+    assert decision.reason == "printed-letters"
+    assert_split_as_drawn(fig, boxes, labels)
 
 
 def test_a_letter_on_the_page_above_a_dark_photograph_reads_on_the_page():
@@ -1357,6 +1364,23 @@ def test_charts_framed_each_a_few_pixels_apart_split_once_between_them():
     seed 3): both frame lines where two charts meet are found, and taken as one cut, so
     no sliver between them becomes a piece and the row splits into its four charts."""
     assert_extracted_splits_as_drawn(3, 51, "shared_axes", 4)
+
+
+@pytest.mark.parametrize(
+    ("seed", "index", "n"),
+    [(1, 8, 4), (4, 108, 2)],
+    ids=["four-charts-stacked", "two-traces-side-by-side"],
+)
+def test_two_frames_a_pixel_or_few_apart_cut_though_data_touch_both(seed, index, n):
+    """Charts each in its own frame, set a pixel or a few apart (development seeds 1 and 4,
+    today's layouts), where the tests of a single frame line refuse: a trace runs into the
+    frames on both sides of the gap, or a tick label stands at the line's end and the
+    labels keep one pitch across it. The double line itself, two frame lines of one extent
+    with blank ground between, is the frames meeting: the figure splits there."""
+    fig, decision, boxes, labels = _today_split(seed, index)
+    assert fig.family == "shared_axes" and len(fig.panels) == n
+    assert decision.accepted
+    assert_split_as_drawn(fig, boxes, labels)
 
 
 @pytest.mark.parametrize(

@@ -38,6 +38,8 @@ _RESUME = 24  # ... then runs on this far unbroken (no glyph is so tall), is ano
 _GLYPH = 20  # work px: a tick label's run along the axis is at most this long, ...
 _AROUND = 2  # ... and this many nearest the line either side are compared: their gaps ...
 _PITCH = 0.25  # ... differ by more than this share of the median gap on two axes
+_CROSSING = 0.05  # share of its length that lines crossing the gap between them may take
+_SAME_EXTENT = 0.95  # two frame lines side by side share this much of the longer one's extent
 THROUGH, BROKEN = "through", "broken"  # how the shared axis crosses a frame line
 
 
@@ -74,7 +76,40 @@ def _frame_cuts(work: Work, region: Box, axis: int) -> list[tuple[int, int]]:
             and _one_side_clean(lines, s, e, a, b)
         ):
             cuts.append((s, e))
-    return _pairs_joined(cuts)
+    cuts += [pair for pair in _double_frames(lines, ink, content, rows) if pair not in cuts]
+    return _pairs_joined(sorted(cuts))
+
+
+def _double_frames(
+    lines: np.ndarray, ink: np.ndarray, content: np.ndarray, rows: list[int]
+) -> list[tuple[int, int]]:
+    """Two frame lines of one extent a few pixels apart with only clean ground between
+    them: the frames of two charts set edge to edge, each its own. Data may touch either
+    frame from its far side (a bar rising to its top, a trace starting at its edge), so
+    neither side need be clean; the double line and the blank between it say enough."""
+    found = []
+    lines_at = _runs_of(rows)
+    for (s1, e1), (s2, e2) in zip(lines_at, lines_at[1:], strict=False):
+        if not 0 < s2 - e1 <= _PAIR or max(e1 - s1, e2 - s2) > _THICK:
+            continue
+        one, two = (
+            max(runs(ink[s:e].any(axis=0)), key=lambda r: r[1] - r[0])
+            for s, e in ((s1, e1), (s2, e2))
+        )
+        a, b = max(one[0], two[0]), min(one[1], two[1])
+        if b - a < _SAME_EXTENT * max(one[1] - one[0], two[1] - two[0]):
+            continue
+        between = lines[e1:s2, a:b]
+        lighter = median(between.ravel()) > DARK  # a pixel's gap greys in JPEG
+        marks = np.count_nonzero(between.min(axis=0) < DARK)  # lines crossing it
+        if lighter and marks <= _CROSSING * (b - a) and _shared_axis(content, ink, s1, e2, a, b):
+            found.append((s1, e2))
+    return found
+
+
+def _runs_of(rows: list[int]) -> list[tuple[int, int]]:
+    """Consecutive rows grouped into runs [start, end)."""
+    return [(s, e) for s, e in runs(np.isin(np.arange(max(rows, default=-1) + 1), rows))]
 
 
 def _pairs_joined(cuts: list[tuple[int, int]]) -> list[tuple[int, int]]:
