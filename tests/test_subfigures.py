@@ -1033,6 +1033,32 @@ def test_a_letter_misread_in_a_second_corner_does_not_refuse_a_weak_division():
     assert_split_as_drawn(fig, boxes, labels)
 
 
+def test_letters_printed_beside_their_panels_go_with_them():
+    """Six panels in uneven columns (development seed 2), each letter "(A)" printed above
+    its panel a few pixels off it: in the last column the gap under "(F)" is wider than
+    the gutter over it, so the letter went with the flowchart above, the division took the
+    blot's first rows with it, and the role rules refused it. A strip of letters joins the
+    panel it stands over: the cut goes above the letter, and the figure splits as drawn."""
+    fig, decision, boxes, labels = _today_split(2, 304)
+    assert fig.family == "uneven_columns" and len(fig.panels) == 6
+    assert decision.accepted
+    assert_split_as_drawn(fig, boxes, labels)
+
+
+@pytest.mark.parametrize(
+    ("seed", "index", "n"), [(2, 348, 5), (4, 131, 4)], ids=["no-letters", "letters-a"]
+)
+def test_a_legend_beside_its_chart_is_no_strip_of_letters(seed, index, n):
+    """Rows of charts with legends outside their axes (development seeds 2 and 4): a
+    legend's markers stand in a narrow strip of short runs at the chart's top, like a
+    letter, but its words follow past a small gap, not a panel, and a wide gutter is no
+    gap a letter stands off its panel by: the cuts stay at the gutters."""
+    fig, decision, boxes, labels = _today_split(seed, index)
+    assert fig.family == "row" and len(fig.panels) == n
+    assert decision.accepted
+    assert_split_as_drawn(fig, boxes, labels)
+
+
 def test_a_letter_on_the_page_above_a_dark_photograph_reads_on_the_page():
     """A column of a scan, a heatmap and a table (development seed 2), "A" printed on the
     white page just above the black scan: the scan fills most of the panel's corner, whose

@@ -25,7 +25,7 @@ from .boxes import Box, area
 from .frames import frame_cuts
 from .roles import MIN_SIDE_PX, is_panel, is_ruled, min_area, min_side, small_table, stacked_chart
 from .seams import seam_cuts
-from .work import Work, runs, trim
+from .work import DARK, Work, runs, trim
 
 SEAM_STRENGTH = 3.0  # a seam between abutting photographs counts as a gutter this wide (fig px),
 SEAM_ALONG = 0.1  # and this much more per share of its line it steps along: of two divisions
@@ -40,6 +40,12 @@ _MAX_PANELS = 16  # more labels than this: the search is not tried (the figure s
 SMALLEST = 0.08  # a panel is at least this share of the largest panel's area (a table aside,
 # whose rules no legend has: a short one beside a large chart): a legend or a
 # colour bar cut off behind a gutter is smaller (real compounds: 0.107 at least, of 40)
+LETTER_STRIP = 48.0  # figure px: a strip of printed panel letters is at most this deep ...
+LETTER_OFF = 12.0  # ... a few pixels off its panel (a wider gap after it is a gutter) ...
+LETTER_GAP = 6.0  # ... its glyphs of one label this close, the first this near its start ...
+LETTER_AT = 8.0  # (figure px; panels side by side start level) ...
+LETTER_SHARE = 0.2  # ... its ink along at most this share of its length ...
+LETTER_APART = 0.15  # ... and letters of different panels this share of it apart at least
 _RETRIES = 3  # divisions tried, each without the pieces the role rules refused before
 
 Cut = tuple[int, int, float]  # [start, end) in work pixels along the axis, strength (fig px)
@@ -227,9 +233,15 @@ class _Search:
         blank = counts == 0
         scale = self.work.scale
         dense = _DENSE * ((box[2] - box[0]) if axis == 1 else (box[3] - box[1]))
+        gaps = runs(blank)
+        gaps = (
+            _letters_joined(self.blank, box, axis, scale, gaps, self.side[1 - axis])
+            if self.work.bg >= DARK
+            else [(s, e, 0) for s, e in gaps]
+        )
         found = [
-            (s, e, (e - s) * scale + FLANKED * bool(min(counts[s - 1], counts[e]) >= dense))
-            for s, e in runs(blank)
+            (s, e, (e - s + extra) * scale + FLANKED * bool(min(counts[s - 1], counts[e]) >= dense))
+            for s, e, extra in gaps
             if s > 0 and e < blank.size
         ]
         if len(found) < need:
@@ -339,6 +351,70 @@ class _Search:
         divisions = {n: d for n in range(2, k + 1) if (d := _pick(best[0].get(n, []), None))}
         self.memo[key] = (k, divisions)
         return divisions
+
+
+def _letters_joined(
+    blank: _Blank, box: Box, axis: int, scale: float, gaps: list[tuple[int, int]], side: float
+) -> list[tuple[int, int, int]]:
+    """The blank runs across a box as cuts (start, end, extra width), with the gap after a
+    strip of printed panel letters joined to the gap before it: a letter printed beside or
+    above its panel stands a few pixels off it, often farther than the gutter between
+    panels is wide, so the cut belongs before the letter (which goes with its panel) and
+    the short gap after it is no cut of its own. A strip is one of letters when it is
+    narrow (one glyph), its ink lies in a few short runs along it, far apart (one per
+    panel), the first at its start (the first panel's corner), and past the gap after it
+    stands a panel, inked along a panel's least side at least (a legend's markers are
+    followed by its words)."""
+    out: list[tuple[int, int, int]] = []
+    length = (box[2] - box[0]) if axis == 0 else (box[3] - box[1])
+    skip = False
+    for k, (s, e) in enumerate(gaps):
+        if skip:
+            skip = False
+            continue
+        if k + 1 < len(gaps) and s > 0:
+            s2, e2 = gaps[k + 1]
+            beyond = _band(box, axis, e2, min(length, e2 + s2 - e))
+            if (
+                (s2 - e) * scale <= LETTER_STRIP
+                and (e2 - s2) * scale <= LETTER_OFF
+                and _letters_only(blank, _band(box, axis, e, s2), axis, scale, side)
+                and np.count_nonzero(blank.counts(beyond, 1 - axis)) >= side
+            ):
+                out.append((s, e, e2 - s2))
+                skip = True
+                continue
+        out.append((s, e, 0))
+    return out
+
+
+def _band(box: Box, axis: int, a: int, b: int) -> Box:
+    """Lines a to b (offsets from the box's start) of a box: columns for axis=0, rows for 1."""
+    x0, y0, x1, y1 = box
+    return (x0 + a, y0, x0 + b, y1) if axis == 0 else (x0, y0 + a, x1, y0 + b)
+
+
+def _letters_only(blank: _Blank, strip: Box, axis: int, scale: float, side: float) -> bool:
+    """Whether a narrow strip's ink lies in short runs along it, the first at its start and
+    each a panel's least ``side`` (work px) past the last at least: panel letters, one per
+    panel (tick labels and legend entries stand closer, titles run longer)."""
+    inked = blank.counts(strip, 1 - axis) > 0
+    spans = runs(inked)
+    merged: list[list[int]] = []
+    for a, b in spans:  # "(A)": its glyphs part by a pixel or two
+        if merged and (a - merged[-1][1]) * scale <= LETTER_GAP:
+            merged[-1][1] = b
+        else:
+            merged.append([a, b])
+    if not merged or merged[0][0] * scale > LETTER_AT:
+        return False
+    if any((b - a) * scale > LETTER_STRIP for a, b in merged):
+        return False
+    length = inked.size
+    if sum(b - a for a, b in merged) > LETTER_SHARE * length:
+        return False
+    apart = max(LETTER_APART * length, side)
+    return all(c - b >= apart for (_, b), (c, _) in zip(merged, merged[1:], strict=False))
 
 
 def _pick(options: list[tuple[_Division, int]], before: int | None) -> _Division | None:
