@@ -80,12 +80,12 @@ def before_blots() -> list[str]:
     return [f for f in SINGLE_FAMILIES["dev"] if f != "western_blot"]
 
 
-def dev_compound(seed: int, index: int, families: list[str] | None = None):
+def dev_compound(seed: int, index: int, families: list[str] | None = None, today: bool = False):
     """A generated development compound as it was drawn before uneven columns joined the
-    layouts (a longer list draws others)."""
+    layouts (a longer list draws others), or from today's layouts when ``today``."""
     from tests.fixtures.synthetic_figures import LAYOUT_FAMILIES, _compound
 
-    layouts = [f for f in LAYOUT_FAMILIES["dev"] if f != "uneven_columns"]
+    layouts = [f for f in LAYOUT_FAMILIES["dev"] if today or f != "uneven_columns"]
     return _compound("dev", seed, index, families, layouts)
 
 
@@ -886,10 +886,10 @@ def _generated_split(index: int, blots: bool = False):
     return fig, result.decision, boxes, [r["label"] for r in accepted]
 
 
-def _extracted(seed: int, index: int):
-    """A generated development compound and its split, as the split stage sees it after
-    extraction (normalised, its long side fitted)."""
-    return _split_extracted(dev_compound(seed, index))
+def _extracted(seed: int, index: int, today: bool = False):
+    """A generated development compound (of today's layouts when ``today``) and its split,
+    as the split stage sees it after extraction (normalised, its long side fitted)."""
+    return _split_extracted(dev_compound(seed, index, today=today))
 
 
 def _split_extracted(fig):
@@ -900,10 +900,10 @@ def _split_extracted(fig):
     return fig, split_figure({"key": "PMC1_F1", "caption": fig.caption}, data)
 
 
-def _extracted_split(seed: int, index: int):
+def _extracted_split(seed: int, index: int, today: bool = False):
     """:func:`_extracted`: its truth, the decision, and the accepted panels' boxes
     (generated px) and labels."""
-    fig, result = _extracted(seed, index)
+    fig, result = _extracted(seed, index, today)
     size = fig.image.size * 2
     boxes = [tuple(v * s for v, s in zip(r["box"], size, strict=True)) for r in result.rows]
     return fig, result.decision, boxes, [r["label"] for r in result.rows]
@@ -1010,24 +1010,13 @@ def test_a_weak_division_most_of_whose_pieces_read_their_letters_is_accepted(see
     assert assert_extracted_splits_as_drawn(seed, index, "spanning", n) == "printed-letters"
 
 
-def _today_split(seed: int, index: int):
-    """A development compound of today's layouts (uneven columns among them), split from
-    its normalised JPEG: its truth, decision, accepted boxes (generated px) and labels."""
-    from tests.fixtures.synthetic_figures import _compound
-
-    fig, result = _split_extracted(_compound("dev", seed, index))
-    size = fig.image.size * 2
-    boxes = [tuple(v * s for v, s in zip(r["box"], size, strict=True)) for r in result.rows]
-    return fig, result.decision, boxes, [r["label"] for r in result.rows]
-
-
 def test_a_letter_misread_in_a_second_corner_does_not_refuse_a_weak_division():
     """Eight charts and scans in uneven columns lettered down them (development seed 0),
     cut at thin gutters too uneven to trust: seven corners read their own letter, and B's,
     crowded by its heatmap's dendrogram, reads as H, which the last piece reads as its own.
     A letter is printed once, so that reading is a misreading, no evidence against the
     division: the panels split, each with its label."""
-    fig, decision, boxes, labels = _today_split(0, 127)
+    fig, decision, boxes, labels = _extracted_split(0, 127, today=True)
     assert fig.family == "uneven_columns" and len(fig.panels) == 8
     assert decision.reason == "printed-letters"
     assert_split_as_drawn(fig, boxes, labels)
@@ -1039,7 +1028,7 @@ def test_letters_printed_beside_their_panels_go_with_them():
     the gutter over it, so the letter went with the flowchart above, the division took the
     blot's first rows with it, and the role rules refused it. A strip of letters joins the
     panel it stands over: the cut goes above the letter, and the figure splits as drawn."""
-    fig, decision, boxes, labels = _today_split(2, 304)
+    fig, decision, boxes, labels = _extracted_split(2, 304, today=True)
     assert fig.family == "uneven_columns" and len(fig.panels) == 6
     assert decision.accepted
     assert_split_as_drawn(fig, boxes, labels)
@@ -1053,7 +1042,7 @@ def test_a_legend_beside_its_chart_is_no_strip_of_letters(seed, index, n):
     legend's markers stand in a narrow strip of short runs at the chart's top, like a
     letter, but its words follow past a small gap, not a panel, and a wide gutter is no
     gap a letter stands off its panel by: the cuts stay at the gutters."""
-    fig, decision, boxes, labels = _today_split(seed, index)
+    fig, decision, boxes, labels = _extracted_split(seed, index, today=True)
     assert fig.family == "row" and len(fig.panels) == n
     assert decision.accepted
     assert_split_as_drawn(fig, boxes, labels)
@@ -1403,7 +1392,7 @@ def test_two_frames_a_pixel_or_few_apart_cut_though_data_touch_both(seed, index,
     frames on both sides of the gap, or a tick label stands at the line's end and the
     labels keep one pitch across it. The double line itself, two frame lines of one extent
     with blank ground between, is the frames meeting: the figure splits there."""
-    fig, decision, boxes, labels = _today_split(seed, index)
+    fig, decision, boxes, labels = _extracted_split(seed, index, today=True)
     assert fig.family == "shared_axes" and len(fig.panels) == n
     assert decision.accepted
     assert_split_as_drawn(fig, boxes, labels)
@@ -1655,9 +1644,7 @@ def test_uneven_columns_without_letters_are_split_unaligned():
     under a caption naming (A)-(F): its author lettered them down the columns, which a split
     read rows-first pairs with other panels' sub-captions. The layout does not say which
     order holds, so every panel is kept with the whole caption."""
-    from tests.fixtures.synthetic_figures import _compound
-
-    fig, result = _split_extracted(_compound("dev", 0, 64))
+    fig, result = _extracted(0, 64, today=True)
     assert fig.family == "uneven_columns" and fig.letters == "none" and fig.caption_labels
     accepted = [r for r in result.rows if r["decision"] == "accepted"]
     assert len(accepted) == len(fig.panels) == 6

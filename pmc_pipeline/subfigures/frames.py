@@ -76,8 +76,7 @@ def _frame_cuts(work: Work, region: Box, axis: int) -> list[tuple[int, int]]:
             and _one_side_clean(lines, s, e, a, b)
         ):
             cuts.append((s, e))
-    cuts += [pair for pair in _double_frames(lines, ink, content, rows) if pair not in cuts]
-    return _pairs_joined(sorted(cuts))
+    return _pairs_joined(sorted(cuts + _double_frames(lines, ink, content, rows)))
 
 
 def _double_frames(
@@ -88,7 +87,7 @@ def _double_frames(
     frame from its far side (a bar rising to its top, a trace starting at its edge), so
     neither side need be clean; the double line and the blank between it say enough."""
     found = []
-    lines_at = _runs_of(rows)
+    lines_at = _bands(rows, join=0)  # each line alone: a band may join the two
     for (s1, e1), (s2, e2) in zip(lines_at, lines_at[1:], strict=False):
         if not 0 < s2 - e1 <= _PAIR or max(e1 - s1, e2 - s2) > _THICK:
             continue
@@ -107,11 +106,6 @@ def _double_frames(
     return found
 
 
-def _runs_of(rows: list[int]) -> list[tuple[int, int]]:
-    """Consecutive rows grouped into runs [start, end)."""
-    return [(s, e) for s, e in runs(np.isin(np.arange(max(rows, default=-1) + 1), rows))]
-
-
 def _pairs_joined(cuts: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Frame lines at most ``_PAIR`` apart as one cut: two charts' own frames a few pixels
     apart, each a frame line, would otherwise leave a sliver between them as a piece."""
@@ -124,11 +118,11 @@ def _pairs_joined(cuts: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return joined
 
 
-def _bands(rows: list[int]) -> list[tuple[int, int]]:
-    """Frame-line rows grouped into bands, rows at most ``_JOIN`` apart joined."""
+def _bands(rows: list[int], join: int = _JOIN) -> list[tuple[int, int]]:
+    """Frame-line rows grouped into bands, rows at most ``join`` apart joined."""
     bands: list[list[int]] = []
     for k in rows:
-        if bands and k - bands[-1][1] <= _JOIN:
+        if bands and k - bands[-1][1] <= join:
             bands[-1][1] = k + 1
         else:
             bands.append([k, k + 1])

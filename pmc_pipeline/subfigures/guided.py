@@ -234,14 +234,14 @@ class _Search:
         scale = self.work.scale
         dense = _DENSE * ((box[2] - box[0]) if axis == 1 else (box[3] - box[1]))
         gaps = runs(blank)
-        gaps = (
-            _letters_joined(self.blank, box, axis, scale, gaps, self.side[1 - axis])
+        joined = (  # letters printed on a page
+            self._letters_joined(box, axis, gaps)
             if self.work.bg >= DARK
             else [(s, e, 0) for s, e in gaps]
         )
         found = [
             (s, e, (e - s + extra) * scale + FLANKED * bool(min(counts[s - 1], counts[e]) >= dense))
-            for s, e, extra in gaps
+            for s, e, extra in joined
             if s > 0 and e < blank.size
         ]
         if len(found) < need:
@@ -252,6 +252,41 @@ class _Search:
         if len(found) > _MAX_CUTS:
             found = sorted(found, key=lambda c: -c[2])[:_MAX_CUTS]
         return sorted(found)
+
+    def _letters_joined(
+        self, box: Box, axis: int, gaps: list[tuple[int, int]]
+    ) -> list[tuple[int, int, int]]:
+        """The blank runs across a box as cuts (start, end, extra width), with the gap after a
+        strip of printed panel letters joined to the gap before it: a letter printed beside or
+        above its panel stands a few pixels off it, often farther than the gutter between
+        panels is wide, so the cut belongs before the letter (which goes with its panel) and
+        the short gap after it is no cut of its own. A strip is one of letters when it is
+        narrow (one glyph), its ink lies in a few short runs along it, far apart (one per
+        panel), the first at its start (the first panel's corner), and past the gap after it
+        stands a panel, inked along a panel's least side at least (a legend's markers are
+        followed by its words)."""
+        out: list[tuple[int, int, int]] = []
+        k = 0
+        while k < len(gaps):
+            s, e = gaps[k]
+            after = gaps[k + 1] if k + 1 < len(gaps) else None
+            joined = s > 0 and after is not None and self._letters_before(box, axis, e, after)
+            out.append((s, e, after[1] - after[0] if after and joined else 0))
+            k += 2 if joined else 1
+        return out
+
+    def _letters_before(self, box: Box, axis: int, start: int, after: tuple[int, int]) -> bool:
+        """Whether the lines of a box from ``start`` to the gap ``after`` are a strip of
+        panel letters (``_letters_only``) standing a few pixels off a panel past that gap."""
+        s2, e2 = after
+        scale, side = self.work.scale, self.side[1 - axis]
+        if (s2 - start) * scale > LETTER_STRIP or (e2 - s2) * scale > LETTER_OFF:
+            return False
+        if not _letters_only(self.blank, _band(box, axis, start, s2), axis, scale, side):
+            return False
+        length = (box[2] - box[0]) if axis == 0 else (box[3] - box[1])
+        beyond = _band(box, axis, e2, min(length, e2 + s2 - start))  # as deep as the strip
+        return np.count_nonzero(self.blank.counts(beyond, 1 - axis)) >= side
 
     def divide(
         self, box: Box, k: int, levels: int, axes: tuple[int, ...] = (1, 0)
@@ -351,41 +386,6 @@ class _Search:
         divisions = {n: d for n in range(2, k + 1) if (d := _pick(best[0].get(n, []), None))}
         self.memo[key] = (k, divisions)
         return divisions
-
-
-def _letters_joined(
-    blank: _Blank, box: Box, axis: int, scale: float, gaps: list[tuple[int, int]], side: float
-) -> list[tuple[int, int, int]]:
-    """The blank runs across a box as cuts (start, end, extra width), with the gap after a
-    strip of printed panel letters joined to the gap before it: a letter printed beside or
-    above its panel stands a few pixels off it, often farther than the gutter between
-    panels is wide, so the cut belongs before the letter (which goes with its panel) and
-    the short gap after it is no cut of its own. A strip is one of letters when it is
-    narrow (one glyph), its ink lies in a few short runs along it, far apart (one per
-    panel), the first at its start (the first panel's corner), and past the gap after it
-    stands a panel, inked along a panel's least side at least (a legend's markers are
-    followed by its words)."""
-    out: list[tuple[int, int, int]] = []
-    length = (box[2] - box[0]) if axis == 0 else (box[3] - box[1])
-    skip = False
-    for k, (s, e) in enumerate(gaps):
-        if skip:
-            skip = False
-            continue
-        if k + 1 < len(gaps) and s > 0:
-            s2, e2 = gaps[k + 1]
-            beyond = _band(box, axis, e2, min(length, e2 + s2 - e))
-            if (
-                (s2 - e) * scale <= LETTER_STRIP
-                and (e2 - s2) * scale <= LETTER_OFF
-                and _letters_only(blank, _band(box, axis, e, s2), axis, scale, side)
-                and np.count_nonzero(blank.counts(beyond, 1 - axis)) >= side
-            ):
-                out.append((s, e, e2 - s2))
-                skip = True
-                continue
-        out.append((s, e, 0))
-    return out
 
 
 def _band(box: Box, axis: int, a: int, b: int) -> Box:
