@@ -1034,6 +1034,18 @@ def test_letters_printed_beside_their_panels_go_with_them():
     assert_split_as_drawn(fig, boxes, labels)
 
 
+def test_letters_above_scans_on_black_go_with_them():
+    """Nine scans on black in uneven columns, each lettered inside its top-left corner
+    above the scan's dark field (development seed 0): one over another, the thin gutter
+    between two scans and the dark gap under a letter look alike, and the cut under the
+    letter left it on the scan above, where no corner read it. A strip of letters joins
+    the panel below it on a dark figure too: most corners then read their own letter."""
+    fig, decision, boxes, labels = _extracted_split(0, 290, today=True)
+    assert fig.family == "uneven_columns" and fig.background == "black"
+    assert decision.reason == "printed-letters"
+    assert_split_as_drawn(fig, boxes, labels)
+
+
 @pytest.mark.parametrize(
     ("seed", "index", "n"), [(2, 348, 5), (4, 131, 4)], ids=["no-letters", "letters-a"]
 )

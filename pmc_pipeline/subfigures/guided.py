@@ -25,7 +25,7 @@ from .boxes import Box, area
 from .frames import frame_cuts
 from .roles import MIN_SIDE_PX, is_panel, is_ruled, min_area, min_side, small_table, stacked_chart
 from .seams import seam_cuts
-from .work import DARK, Work, runs, trim
+from .work import Work, runs, trim
 
 SEAM_STRENGTH = 3.0  # a seam between abutting photographs counts as a gutter this wide (fig px),
 SEAM_ALONG = 0.1  # and this much more per share of its line it steps along: of two divisions
@@ -233,15 +233,9 @@ class _Search:
         blank = counts == 0
         scale = self.work.scale
         dense = _DENSE * ((box[2] - box[0]) if axis == 1 else (box[3] - box[1]))
-        gaps = runs(blank)
-        joined = (  # letters printed on a page
-            self._letters_joined(box, axis, gaps)
-            if self.work.bg >= DARK
-            else [(s, e, 0) for s, e in gaps]
-        )
         found = [
             (s, e, (e - s + extra) * scale + FLANKED * bool(min(counts[s - 1], counts[e]) >= dense))
-            for s, e, extra in joined
+            for s, e, extra in self._letters_joined(box, axis, runs(blank))
             if s > 0 and e < blank.size
         ]
         if len(found) < need:
