@@ -31,16 +31,18 @@ def reading_order(boxes: list[Box]) -> list[Box]:
     return [boxes[i] for row in rows for i in row]
 
 
-def groups(spans: list[tuple[int, int, int]]) -> list[list[int]]:
+def groups(spans: list[tuple[int, int, int]], straddled: bool = False) -> list[list[int]]:
     """Indices of (start, end, other) spans grouped along one axis (rows, or columns): an
     item joins the current group when it starts before every member ends (by more than
-    ``TOUCH``); groups sorted by start, members by the other axis."""
+    ``TOUCH``), or, ``straddled``, before any does (bands that no item straddles); groups
+    sorted by start, members by the other axis."""
     out: list[list[int]] = []
     ends: list[int] = []
+    last = max if straddled else min
     for i in sorted(range(len(spans)), key=lambda i: (spans[i][0], spans[i][2])):
         if out and spans[i][0] < ends[-1] - TOUCH:
             out[-1].append(i)
-            ends[-1] = min(ends[-1], spans[i][1])
+            ends[-1] = last(ends[-1], spans[i][1])
         else:
             out.append([i])
             ends.append(spans[i][1])
@@ -72,13 +74,5 @@ def rows_first_sure(boxes: list[Box]) -> bool:
 def _bands(boxes: list[Box], axis: int) -> list[list[Box]]:
     """Boxes in bands along one axis (rows: 1, columns: 0) that no box straddles."""
     lo, hi = (1, 3) if axis == 1 else (0, 2)
-    out: list[list[Box]] = []
-    end = 0
-    for box in sorted(boxes, key=lambda b: b[lo]):
-        if out and box[lo] < end - TOUCH:
-            out[-1].append(box)
-            end = max(end, box[hi])
-        else:
-            out.append([box])
-            end = box[hi]
-    return out
+    spans = [(b[lo], b[hi], b[1 - lo]) for b in boxes]  # start, end, start across
+    return [[boxes[i] for i in band] for band in groups(spans, straddled=True)]

@@ -150,12 +150,13 @@ def _paired(img: Image.Image, decision: SplitDecision, labels: list[str]) -> Spl
     contradict any order, or when neither they nor the layout tell rows-first from down the
     columns (each panel then takes the whole caption: no pair is wrong)."""
     ordered = _in_printed_order(img, decision, labels)
-    if order_contradicted(img, ordered.boxes, labels):
+    letters = PiecesLettered(img, ordered.boxes, labels)  # each corner read once for both
+    if order_contradicted(img, ordered.boxes, labels, letters.read):
         return replace(ordered, ordered=False)
     if (
         ordered is decision  # no letters say columns-first ...
         and not rows_first_sure(decision.boxes)  # ... the layout reads down as often ...
-        and not PiecesLettered(img, decision.boxes, labels).most  # ... nor rows-first
+        and not letters.most  # ... nor rows-first
     ):
         return replace(decision, ordered=False)
     return ordered

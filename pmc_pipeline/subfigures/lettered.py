@@ -79,14 +79,22 @@ class PiecesLettered:
 
     def __init__(self, gray: Image.Image, boxes: list[Box], labels: list[str]) -> None:
         self.gray, self.boxes, self.labels = gray, boxes, labels
+        self._read: dict[Box, Reading | None] = {}
+
+    def read(self, box: Box) -> Reading | None:
+        """A piece's corner letter, as :func:`reads_as` reads it, read once (the order
+        test reads the same corners first)."""
+        if box not in self._read:
+            self._read[box] = reads_as(self.gray, box, self.labels)
+        return self._read[box]
 
     @functools.cached_property
     def reads(self) -> list[Reading | None]:
-        """Each piece's corner letter, as :func:`reads_as` reads it; none where the labels
-        are not single letters (no corner prints "A-C"), so neither test holds."""
+        """Each piece's corner letter; none where the labels are not single letters (no
+        corner prints "A-C"), so neither test holds."""
         if not single_letters(self.labels):
             return [None] * len(self.boxes)
-        return [reads_as(self.gray, box, self.labels) for box in self.boxes]
+        return [self.read(box) for box in self.boxes]
 
     @functools.cached_property
     def right(self) -> list[Reading]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import itertools
 import string
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -73,22 +73,28 @@ def printed_order(gray: Image.Image, boxes: list[Box], labels: list[str]) -> lis
     return columns if _gain(gray, boxes, labels, columns) >= MARGIN else None
 
 
-def order_contradicted(gray: Image.Image, boxes: list[Box], labels: list[str]) -> bool:
+def order_contradicted(
+    gray: Image.Image,
+    boxes: list[Box],
+    labels: list[str],
+    read: Callable[[Box], Reading | None] | None = None,
+) -> bool:
     """Whether the letters printed in the panels' corners say the pairing is wrong: two or
     more read as other labels, each a different one, and more than read as their own (an
     irregular layout lettered in an order neither rows-first nor columns-first). Only
     layouts of several rows are read, and reading stops once half the panels read as their
-    own label."""
+    own label. ``read`` reads a corner (:func:`reads_as` unless given: a caller that reads
+    the same corners again passes its memo)."""
     if len(boxes) != len(labels) or not single_letters(labels):
         return False
     if len(groups([(b[1], b[3], b[0]) for b in boxes])) < 2:
         return False  # one row: rows-first is the only order
     own, other = 0, []
     for box, label in zip(boxes, labels, strict=True):
-        read = reads_as(gray, box, labels)
-        if read is not None:
-            own += read.label == label
-            other += [read.label] if read.label != label else []
+        found = read(box) if read else reads_as(gray, box, labels)
+        if found is not None:
+            own += found.label == label
+            other += [found.label] if found.label != label else []
         if 2 * own >= len(boxes):
             return False
     # misreadings repeat a letter ("(c)" and "(g)" both read as F); another order does not
