@@ -824,7 +824,7 @@ def test_charts_with_their_labels_and_legends_split_at_clean_gutters(seed, index
     slanted tick labels hang a pixel below its axis (no second panel), a legend beside its
     line chart is a fraction of its area, and a legend beyond a wide gutter is a third of
     its chart's width and no table: each joins its chart, and every panel is found. Rows
-    one above another may differ in height up to 3x (a blot of five strips over one of
+    one above another may differ in height up to 4x (a blot of five strips over one of
     two), where pieces side by side may differ 2x unless the shorter is a stack."""
     fig = dev_compound(seed, index)
     assert not fig.caption_labels
@@ -834,15 +834,30 @@ def test_charts_with_their_labels_and_legends_split_at_clean_gutters(seed, index
     assert_panels(result.decision.boxes, [p.box for p in fig.panels], 0.7)
 
 
+@pytest.mark.parametrize(("seed", "index", "n"), [(0, 169, 9), (1, 368, 11)])
+def test_columns_of_uneven_counts_split_at_clean_gutters(seed, index, n):
+    """Columns of two or three charts each beside a full-height one, under captions naming
+    no panels and parted by wide gutters: a column's short chart is a third of the tall
+    one's height or less, still a stack of panels (up to 4x), and every panel is found
+    (rows first: no letters say the figure reads down its columns)."""
+    fig, decision, boxes, labels = _extracted_split(seed, index, today=True)
+    assert fig.family == "uneven_columns" and not fig.caption_labels and len(fig.panels) == n
+    assert decision.reason == "clean-gutters"
+    assert_panels(boxes, reading_order([p.box for p in fig.panels]), 0.7)
+    assert labels == [None] * n
+
+
 def test_a_small_table_beside_a_gutter_joins_no_chart():
     """A column under a caption naming no panels whose top piece is a small table: a
-    table is a panel of its own, never a legend to join to the box plot below it, and too
-    short beside the charts to trust the division: kept whole."""
+    table is a panel of its own, never a legend to join to the box plot below it. It is a
+    third of the charts' height or less, still within a stack's 4x: four panels, the table
+    one of them."""
     fig = dev_compound(1, 368)
     assert fig.panels[0].kind == "table_image" and not fig.caption_labels
     rgb = fig.image.convert("RGB")
     result = split_figure({"key": "PMC1_F1", "caption": fig.caption}, jpeg_bytes(rgb))
-    assert result.decision.reason == "no-caption-labels"
+    assert result.decision.reason == "clean-gutters"
+    assert_panels(result.decision.boxes, [p.box for p in fig.panels], 0.85)
 
 
 def test_a_piece_holding_two_panels_at_a_wide_gutter_refuses_the_split():

@@ -6,7 +6,7 @@ caption, the pixels alone must be overwhelming evidence: the figure divides (row
 columns across each, then rows again; or columns first) at wide background gutters that run
 right across it and stand out from every gap within the pieces (a table's evenly spaced rows
 do not), the pieces side by side are of comparable length (a spanning panel beside a stack
-of panels is up to 3x longer than each of the stack's; a colour bar beside its chart is no
+of panels is up to 4x longer than each of the stack's; a colour bar beside its chart is no
 stack), and every piece is a panel by the role rules (a legend, a table of text or a strip
 behind a wide gutter refuses the whole division: the figure stays whole), except a title or
 a lone letter, which joins the nearer panel beside it, and a legend or colour bar beside a
@@ -25,8 +25,9 @@ from .work import DARK, Work, background_lines, gutter_pieces, runs, trim
 WIDE = 12.0  # figure px: the least width of a gutter between panels the caption never named
 EVEN_ONE = 2.0  # pieces side by side differ in width by at most this ratio (rows one above
 # another, in height, by EVEN: a blot of five strips over one of two), or up to
-EVEN = 3.0  # this one where the shorter piece is a stack of panels (a spanning panel beside
-# it): a colour bar or a legend beside its chart is one short piece
+EVEN = 4.0  # this one where the shorter piece is a stack of panels (a spanning panel beside
+# it): a colour bar or a legend beside its chart is one short piece. Columns of uneven
+# counts stack a short chart (a third of its neighbour's height, or less) under tall ones
 ANNOTATION = 32  # figure px: a title or a lone letter beyond a gutter is this long at most
 KEY_SHARE = 3  # a legend or colour bar beside its chart (not a table) is a third as wide
 PARTING = 3  # figure px: a piece parts into two panels at a blank gap this wide at least (a
