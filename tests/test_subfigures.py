@@ -1062,6 +1062,22 @@ def test_letters_above_scans_on_black_go_with_them():
 
 
 @pytest.mark.parametrize(
+    ("seed", "index", "family", "n"),
+    [(0, 384, "uneven_columns", 5), (1, 295, "mosaic_photos", 12)],
+    ids=["scans-in-columns", "photo-mosaic"],
+)
+def test_gutters_the_reduced_copy_loses_are_cut(seed, index, family, n):
+    """Photographs on a page parted by a white line two pixels thick (development seeds 0
+    and 1): halved for the search, the line averages with the photographs' dark edges into
+    grey, and no seam runs there (dark meets dark), so no cut was found and the figure
+    stayed whole. The unreduced figure's blank lines give the cut: it splits as drawn."""
+    fig, decision, boxes, labels = _extracted_split(seed, index, today=True)
+    assert fig.family == family and fig.gutter == "thin" and len(fig.panels) == n
+    assert decision.accepted
+    assert_split_as_drawn(fig, boxes, labels)
+
+
+@pytest.mark.parametrize(
     ("seed", "index", "n"), [(2, 348, 5), (4, 131, 4)], ids=["no-letters", "letters-a"]
 )
 def test_a_legend_beside_its_chart_is_no_strip_of_letters(seed, index, n):

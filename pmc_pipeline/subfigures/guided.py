@@ -25,7 +25,7 @@ from .boxes import Box, area
 from .frames import frame_cuts
 from .roles import MIN_SIDE_PX, is_panel, is_ruled, min_area, min_side, small_table, stacked_chart
 from .seams import seam_cuts
-from .work import Work, runs, trim
+from .work import DARK, MIN_GUTTER, Work, runs, trim
 
 SEAM_STRENGTH = 3.0  # a seam between abutting photographs counts as a gutter this wide (fig px),
 SEAM_ALONG = 0.1  # and this much more per share of its line it steps along: of two divisions
@@ -71,18 +71,20 @@ class _Division(NamedTuple):  # a tuple: built many times per search, cheaply
 
 
 class _Blank:
-    """Which lines of any rectangle hold no content, from cumulative counts."""
+    """Which lines of any rectangle hold no content, from cumulative counts: of the working
+    copy, or (``full``) of the unreduced figure."""
 
-    def __init__(self, work: Work) -> None:
-        if not work.summed:  # summed once per figure: every search of it reads them
-            content = np.take(~work.background, work.a).view(np.uint8)  # twice as fast as indexing
-            # int16 holds any count (the work copy is at most ~1024 px a side), at half the work
+    def __init__(self, work: Work, full: bool = False) -> None:
+        if (full, 0) not in work.summed:  # summed once per figure: every search reads them
+            a = work.full if full and work.full is not None else work.a
+            content = np.take(~work.background, a).view(np.uint8)  # twice as fast as indexing
+            # int16 holds any count (a figure is a few thousand px a side), at half the work
             down = np.zeros((content.shape[0] + 1, content.shape[1]), dtype=np.int16)
             np.cumsum(content, axis=0, out=down[1:])
             across = np.zeros((content.shape[0], content.shape[1] + 1), dtype=np.int16)
             np.cumsum(content, axis=1, out=across[:, 1:])
-            work.summed.update({0: down, 1: across})
-        self.down, self.across = work.summed[0], work.summed[1]
+            work.summed.update({(full, 0): down, (full, 1): across})
+        self.down, self.across = work.summed[full, 0], work.summed[full, 1]
 
     def counts(self, box: Box, axis: int) -> np.ndarray:
         """Content pixels in each row (axis=1) or column (axis=0) of a box."""
@@ -173,6 +175,7 @@ class _Search:
         self.frames = frames
         self.faint = False
         self.blank = _Blank(work)
+        self.full: _Blank | None = None  # the unreduced figure's, read only when asked
         # (box, axis, levels) -> (the largest count searched, best division per count)
         self.memo: dict[tuple[Box, int, int], tuple[int, dict[int, _Division]]] = {}
         self.banned: set[Box] = set()
@@ -239,6 +242,8 @@ class _Search:
             if s > 0 and e < blank.size
         ]
         if len(found) < need:
+            found += self._thin_gutters(box, axis, counts, dense, found)
+        if len(found) < need:
             seams = seam_cuts(self.work, box, axis, self.faint)
             found += [(k, k, SEAM_STRENGTH + SEAM_ALONG * along) for k, along in seams]
         if self.frames:
@@ -246,6 +251,35 @@ class _Search:
         if len(found) > _MAX_CUTS:
             found = sorted(found, key=lambda c: -c[2])[:_MAX_CUTS]
         return sorted(found)
+
+    def _thin_gutters(
+        self, box: Box, axis: int, counts: np.ndarray, dense: float, found: list[Cut]
+    ) -> list[Cut]:
+        """Gutters of the unreduced figure that its working copy lost, as cuts: a light line
+        two or three pixels thick between photographs averages with their dark edges into
+        grey when the figure is reduced, and no seam runs along it either (dark meets
+        dark on both sides). Light figures only: on black, a black line through a
+        photograph's dark stretch would pass for one. Those within a gutter already found
+        are no cut of their own."""
+        work = self.work
+        if work.full is None or work.bg < DARK:
+            return []
+        if self.full is None:
+            self.full = _Blank(work, full=True)
+        f = round(work.scale)
+        h, w = work.full.shape
+        x0, y0, x1, y1 = box
+        blank = self.full.counts((x0 * f, y0 * f, min(x1 * f, w), min(y1 * f, h)), axis) == 0
+        out: list[Cut] = []
+        for s, e in runs(blank):
+            a, b = s // f, -(-e // f)  # the working copy's lines it shares, grey ones too
+            if e - s < MIN_GUTTER or a <= 0 or b >= counts.size:
+                continue
+            if any(fs < b and a < fe for fs, fe, _ in found):
+                continue
+            flanked = min(counts[a - 1], counts[b]) >= dense
+            out.append((a, b, (e - s) + FLANKED * flanked))
+        return out
 
     def _letters_joined(
         self, box: Box, axis: int, gaps: list[tuple[int, int]]

@@ -18,7 +18,7 @@ WORK_SIDE = 512  # the longer side is reduced by an integer factor to between th
 _NOISE = 10  # grey levels of a blank line spread less than this (JPEG noise), or less
 _BLANK_SPREAD = 40  # than this when its mean is within _RINGING of its lightest grey
 _RINGING = 2.0  # (ringing beside an edge moves few pixels; a pale fill moves many)
-_MIN_GUTTER = 2  # figure pixels; thinner blank lines are gaps between text lines
+MIN_GUTTER = 2  # figure pixels; thinner blank lines are gaps between text lines
 WHITE = 240  # blank lines this light are background on a light figure
 _BG_TOL = 24  # blank lines this close to the border colour are background, when
 _EXACT_TOL = 3  # grey levels off the border colour that a gutter drawn in it may show (JPEG)
@@ -44,9 +44,10 @@ class Work:
     masks: dict[int, np.ndarray] = field(default_factory=dict)
     seams: dict[tuple[Box, int, bool], list[tuple[int, float]]] = field(default_factory=dict)
     frames: dict[tuple[Box, int], list[tuple[int, int]]] = field(default_factory=dict)
-    # the cut search's: content pixels summed down (axis 0) and across (axis 1), and the
-    # cuts of a box (box, axis, cuts needed, faint seams, frame lines) -> (start, end, strength)
-    summed: dict[int, np.ndarray] = field(default_factory=dict)
+    # the cut search's: content pixels summed down (axis 0) and across (axis 1), of the
+    # working copy and (``True``) of the unreduced figure; and the cuts of a box (box, axis,
+    # cuts needed, faint seams, frame lines) -> (start, end, strength)
+    summed: dict[tuple[bool, int], np.ndarray] = field(default_factory=dict)
     cuts: dict[tuple[Box, int, int, bool, bool], list[tuple[int, int, float]]] = field(
         default_factory=dict
     )
@@ -54,6 +55,7 @@ class Work:
     levels: dict[tuple[int, int, int], list[tuple[int, int, np.ndarray, np.ndarray]]] = field(
         default_factory=dict
     )
+    full: np.ndarray | None = None  # the figure's grey before reduction; None: not reduced
 
     def blank_level(self, region: Box, axis: int) -> tuple[np.ndarray, np.ndarray]:
         """:func:`_blank_level` of a region's lines (rows for axis=1, columns for axis=0).
@@ -94,17 +96,18 @@ class Work:
 
 
 def working_copy(img: Image.Image) -> Work:
-    gray = img if img.mode == "L" else img.convert("L")
-    factor = max(1, max(gray.size) // WORK_SIDE)
-    if factor > 1:
-        gray = gray.reduce(factor)
+    full = img if img.mode == "L" else img.convert("L")
+    factor = max(1, max(full.size) // WORK_SIDE)
+    gray = full.reduce(factor) if factor > 1 else full
     a = np.asarray(gray, dtype=np.uint8)
     border = np.concatenate([a[0], a[-1], a[:, 0], a[:, -1]])
     bg = int(median(border))
     if np.mean(np.abs(border.astype(np.int16) - bg) <= _BG_TOL) < _UNIFORM_BORDER:
         bg = 255  # panels reach the border: no background of its own, white only
     scale = img.size[0] / a.shape[1]
-    return Work(a, bg, scale, max(1, round(_MIN_GUTTER / scale)), _background_levels(bg))
+    unreduced = np.asarray(full, dtype=np.uint8) if factor > 1 else None
+    gutter = max(1, round(MIN_GUTTER / scale))
+    return Work(a, bg, scale, gutter, _background_levels(bg), full=unreduced)
 
 
 def exact_copy(work: Work) -> Work:
@@ -113,7 +116,9 @@ def exact_copy(work: Work) -> Work:
     dark figure, black gutters are the border's black exactly, while the dark stretches
     inside fluorescence photographs carry the camera's noise floor."""
     levels = _background_levels(work.bg, _EXACT_TOL)
-    return Work(work.a, work.bg, work.scale, work.min_gutter, levels, levels=work.levels)
+    return Work(
+        work.a, work.bg, work.scale, work.min_gutter, levels, levels=work.levels, full=work.full
+    )
 
 
 def median(values: np.ndarray) -> float:
