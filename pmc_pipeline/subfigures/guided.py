@@ -76,7 +76,7 @@ class _Blank:
 
     def __init__(self, work: Work, full: bool = False) -> None:
         if (full, 0) not in work.summed:  # summed once per figure: every search reads them
-            a = work.full if full and work.full is not None else work.a
+            a = np.asarray(work.full) if full and work.full is not None else work.a
             content = np.take(~work.background, a).view(np.uint8)  # twice as fast as indexing
             # int16 holds any count (a figure is a few thousand px a side), at half the work
             down = np.zeros((content.shape[0] + 1, content.shape[1]), dtype=np.int16)
@@ -267,7 +267,7 @@ class _Search:
         if self.full is None:
             self.full = _Blank(work, full=True)
         f = round(work.scale)
-        h, w = work.full.shape
+        w, h = work.full.size
         x0, y0, x1, y1 = box
         blank = self.full.counts((x0 * f, y0 * f, min(x1 * f, w), min(y1 * f, h)), axis) == 0
         out: list[Cut] = []

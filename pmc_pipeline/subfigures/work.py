@@ -55,7 +55,7 @@ class Work:
     levels: dict[tuple[int, int, int], list[tuple[int, int, np.ndarray, np.ndarray]]] = field(
         default_factory=dict
     )
-    full: np.ndarray | None = None  # the figure's grey before reduction; None: not reduced
+    full: Image.Image | None = None  # the figure's grey before reduction; None: not reduced
 
     def blank_level(self, region: Box, axis: int) -> tuple[np.ndarray, np.ndarray]:
         """:func:`_blank_level` of a region's lines (rows for axis=1, columns for axis=0).
@@ -105,9 +105,8 @@ def working_copy(img: Image.Image) -> Work:
     if np.mean(np.abs(border.astype(np.int16) - bg) <= _BG_TOL) < _UNIFORM_BORDER:
         bg = 255  # panels reach the border: no background of its own, white only
     scale = img.size[0] / a.shape[1]
-    unreduced = np.asarray(full, dtype=np.uint8) if factor > 1 else None
     gutter = max(1, round(MIN_GUTTER / scale))
-    return Work(a, bg, scale, gutter, _background_levels(bg), full=unreduced)
+    return Work(a, bg, scale, gutter, _background_levels(bg), full=full if factor > 1 else None)
 
 
 def exact_copy(work: Work) -> Work:
