@@ -1061,6 +1061,18 @@ def test_letters_above_scans_on_black_go_with_them():
     assert_split_as_drawn(fig, boxes, labels)
 
 
+@pytest.mark.parametrize(("seed", "index", "n"), [(1, 275, 6), (3, 117, 3)])
+def test_pieces_whose_corner_reads_no_letter_are_searched_again(seed, index, n):
+    """Spanning layouts lettered in their corners (development seeds 1 and 3) whose best
+    division cuts a photograph or a chart at a seam beside the true gutter: that piece's
+    corner reads no letter while the others read theirs. Searched again without pieces
+    that read none, the division's every piece reads its own letter: split as drawn."""
+    fig, decision, boxes, labels = _extracted_split(seed, index, today=True)
+    assert fig.family == "spanning" and len(fig.panels) == n
+    assert decision.reason == "printed-letters"
+    assert_split_as_drawn(fig, boxes, labels)
+
+
 @pytest.mark.parametrize(
     ("seed", "index", "family", "n"),
     [(0, 384, "uneven_columns", 5), (1, 295, "mosaic_photos", 12)],

@@ -29,7 +29,7 @@ from .detector import Detector, detected
 from .guided import Guided, guided_panels
 from .gutters import WIDE, gutter_panels, holds_panels
 from .lettered import PiecesLettered, lettered_grid, unnamed_grid
-from .letters import order_contradicted, printed_order
+from .letters import order_contradicted, printed_order, single_letters
 from .roles import cuts_one_block
 from .tiles import tile_panels
 from .work import DARK, Work, exact_copy, to_figure, working_copy
@@ -111,6 +111,9 @@ def decide_split(
     for weak in pieces:  # an uneven layout: do most pieces print theirs, none against?
         if weak.confirmed(every=False):
             return weak.accepted()
+    guided_by_letters = _letters_guided(work, img, split.labels, pieces)
+    if guided_by_letters is not None:
+        return guided_by_letters
     if work.bg < DARK:  # black inside the photographs taken for gutters: exact black only
         exact = _exact_black(work, img, n)
         if exact is not None:
@@ -120,6 +123,36 @@ def decide_split(
         if framed.accepted:
             return _paired(img, framed, split.labels)
     return tried[0]
+
+
+def _letters_guided(
+    work: Work, img: Image.Image, labels: list[str], weak: list[_LetteredPieces]
+) -> SplitDecision | None:
+    """The division searched again without the pieces whose top-left corner reads no
+    label, accepted when most of its pieces read their own, none another's. Where a weak
+    division's pieces read two letters of their own or more, the figure prints its letters,
+    and a piece that reads none is cut wrong: a cut through a photograph at a seam, where
+    the gutter beside it scored a little less. None unless the labels are single letters
+    and some weak division read two."""
+    if not single_letters(labels):
+        return None
+    if not any(w.decision.boxes and len(w.letters.right) >= 2 for w in weak):
+        return None
+    w, h = img.size
+    corners = PiecesLettered(img, [], labels)  # its memo: each corner read once
+
+    def unread(box: Box) -> bool:
+        return corners.read(to_figure(box, work.scale, w, h)) is None
+
+    for levels, faint in _searches(len(labels)):
+        found = _layout_decision(
+            work, img, guided_panels(work, len(labels), levels, faint, unread=unread)
+        )
+        if found.boxes and found.reason in (WEAK_LAYOUT, ACCEPTED):
+            lettered = _LetteredPieces(img, found, labels)
+            if lettered.letters.most:
+                return lettered.accepted()
+    return None
 
 
 def _one_way_first(

@@ -16,6 +16,7 @@ not a pass over pixels; only the chosen panels are judged by the full role rules
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -47,6 +48,7 @@ LETTER_AT = 8.0  # (figure px; panels side by side start level) ...
 LETTER_SHARE = 0.2  # ... its ink along at most this share of its length ...
 LETTER_APART = 0.15  # ... and letters of different panels this share of it apart at least
 _RETRIES = 3  # divisions tried, each without the pieces the role rules refused before
+_RETRIES_UNREAD = 8  # ... and where pieces whose printed letter does not read are refused too
 
 Cut = tuple[int, int, float]  # [start, end) in work pixels along the axis, strength (fig px)
 
@@ -105,13 +107,16 @@ def guided_panels(
     faint: bool = True,
     frames: bool = False,
     first: tuple[int, ...] = (1, 0),
+    unread: Callable[[Box], bool] | None = None,
 ) -> Guided | None:
     """The n panels of the figure with the best cuts by at most ``levels`` levels of cuts
     (two: rows, then columns across each, or columns first; three: then rows again, for
     spanning layouts), looking for faint seams too when no division is found otherwise
     and ``faint``, and cutting at frame lines where charts meet too when ``frames`` (only
     searched when one runs right across the figure), the first cuts along one of ``first``
-    (rows: 1, columns: 0); None when no division into n pieces of panel size exists."""
+    (rows: 1, columns: 0); None when no division into n pieces of panel size exists.
+    ``unread`` (a trimmed piece, work px) tells a piece whose printed letter does not read:
+    the search then tries again without such pieces, up to ``_RETRIES_UNREAD`` times."""
     if not 2 <= n <= _MAX_PANELS:
         return None
     search = _Search(work, n, frames)
@@ -122,7 +127,7 @@ def guided_panels(
         stacked = _stacked(work, whole, n)
         if stacked is not None:
             return stacked
-    for _ in range(_RETRIES):
+    for _ in range(_RETRIES if unread is None else _RETRIES_UNREAD):
         best = search.divide(whole, n, levels, first)
         if best is None and faint and not search.faint:
             search.look_for_faint_seams()  # photographs that meet in a few bright places
@@ -137,6 +142,11 @@ def guided_panels(
             if (area(box) < SMALLEST * largest and not is_ruled(work, box))
             or not is_panel(work, box)
         }
+        if not bad and unread is not None:
+            unlettered = {box for box in boxes if unread(box)}
+            if unlettered:  # a piece cut wrong: its corner holds no panel letter
+                search.refuse(unlettered)
+                continue
         if not bad:
             break
         search.ban(bad)  # a legend or a label strip: the next best division without it
@@ -179,6 +189,7 @@ class _Search:
         # (box, axis, levels) -> (the largest count searched, best division per count)
         self.memo: dict[tuple[Box, int, int], tuple[int, dict[int, _Division]]] = {}
         self.banned: set[Box] = set()
+        self.refused: set[Box] = set()  # trimmed pieces no leaf may trim to
         self.leaves: dict[Box, _Division | None] = {}  # one-panel pieces, judged once
         self.side = (min_side(work, 0), min_side(work, 1))
         self.area = min_area(work)
@@ -212,6 +223,12 @@ class _Search:
         }
         for leaf in leaves:
             self.leaves.pop(leaf, None)
+
+    def refuse(self, pieces: set[Box]) -> None:
+        """Never use a leaf that trims to one of these pieces again: two seams a pixel
+        apart cut one piece as two leaves, so banning the leaves used leaves its twin."""
+        self.refused |= pieces
+        self.ban({leaf for leaf in self.leaves if trim(self.work, leaf) in pieces})
 
     def fits(self, box: Box, k: int) -> bool:
         """Large enough for k panels: sides and area alone; or one ruled table, however
@@ -324,6 +341,7 @@ class _Search:
         if k == 1:
             if box not in self.leaves:  # one piece: asked of every strip that holds it
                 ok = self.fits(box, 1) and box not in self.banned
+                ok = ok and not (self.refused and trim(self.work, box) in self.refused)
                 self.leaves[box] = _Division(0.0, math.inf, (box,)) if ok else None
             return self.leaves[box]
         if levels == 0 or not self.fits(box, k):
