@@ -1187,10 +1187,20 @@ def test_rows_first_is_sure_only_where_the_layout_reads_alike_down_its_columns(b
 def test_an_unread_panels_letter_inside_a_cell_refuses_the_grid():
     """Six tables in a spanning layout (development seed 1): an even 2 x 3 grid reads
     "a)", "e)" and "f)" in its corners, half the panels, but the letter "c)" stands inside
-    one of its cells, away from the corner: that panel is not where the grid puts it."""
-    fig, decision, _, _ = _extracted_split(1, 275)
+    one of its cells, away from the corner: that panel is not where the grid puts it (the
+    figure splits as drawn by the cut search instead, searched again without its pieces
+    that read no letter: ``test_pieces_whose_corner_reads_no_letter_are_searched_again``)."""
+    from pmc_pipeline.subfigures import decode_figure
+    from pmc_pipeline.subfigures.lettered import lettered_grid
+    from pmc_pipeline.subfigures.work import working_copy
+
+    fig = dev_compound(1, 275)
     assert fig.family == "spanning" and len(fig.panels) == 6
-    assert decision.reason != "printed-letters" and not decision.accepted
+    buf = io.BytesIO()
+    fig.image.save(buf, "PNG")
+    gray = decode_figure(normalise_image(buf.getvalue()).jpeg, "L")
+    labels = split_caption(fig.caption).labels
+    assert lettered_grid(working_copy(gray), gray, labels) is None
 
 
 @pytest.mark.parametrize(
