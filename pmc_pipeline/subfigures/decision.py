@@ -136,7 +136,7 @@ def _letters_guided(
     and some weak division read two."""
     if not single_letters(labels):
         return None
-    if not any(w.decision.boxes and len(w.letters.right) >= 2 for w in weak):
+    if not any(division.decision.boxes and len(division.letters.right) >= 2 for division in weak):
         return None
     w, h = img.size
     corners = PiecesLettered(img, [], labels)  # its memo: each corner read once
