@@ -28,7 +28,7 @@ from .captions import CaptionSplit
 from .detector import Detector, detected
 from .guided import Guided, guided_panels
 from .gutters import WIDE, gutter_panels, holds_panels
-from .lettered import PiecesLettered, lettered_grid, unnamed_grid
+from .lettered import Corners, PiecesLettered, lettered_grid, unnamed_grid
 from .letters import order_contradicted, printed_order, single_letters
 from .roles import cuts_one_block
 from .tiles import tile_panels
@@ -92,16 +92,17 @@ def decide_split(
     if not _in_sequence(split.labels):
         return SplitDecision([], False, LABEL_GAPS, 0.0)
     work = working_copy(img)
+    corners = Corners(img, split.labels)  # read when asked, once whatever asks
     tried: list[SplitDecision] = []
     for levels, faint in _searches(n):
         tried.append(_layout_decision(work, img, guided_panels(work, n, levels, faint)))
         if tried[-1].accepted:
-            return _paired(img, tried[-1], split.labels)
+            return _paired(corners, tried[-1])
         if tried[-1].reason == COUNT_MISMATCH and tried[-1].boxes:
             other = _one_way_first(work, img, n, levels, faint)
             if other is not None:
-                return _paired(img, other, split.labels)
-    pieces = [_LetteredPieces(img, weak, split.labels) for weak in tried]  # read when asked
+                return _paired(corners, other)
+    pieces = [_LetteredPieces(corners, weak) for weak in tried]
     for weak in pieces:  # cuts too weak or uneven: does every piece print its own letter?
         if weak.confirmed(every=True):
             return weak.accepted()
@@ -111,22 +112,22 @@ def decide_split(
     for weak in pieces:  # an uneven layout: do most pieces print theirs, none against?
         if weak.confirmed(every=False):
             return weak.accepted()
-    guided_by_letters = _letters_guided(work, img, split.labels, pieces)
+    guided_by_letters = _letters_guided(work, corners, pieces)
     if guided_by_letters is not None:
         return guided_by_letters
     if work.bg < DARK:  # black inside the photographs taken for gutters: exact black only
         exact = _exact_black(work, img, n)
         if exact is not None:
-            return _paired(img, exact, split.labels)
+            return _paired(corners, exact)
     if work.bg >= PAGE:  # charts sharing an axis: their frames touch, no gutter parts them
         framed = _layout_decision(work, img, guided_panels(work, n, frames=True))
         if framed.accepted:
-            return _paired(img, framed, split.labels)
+            return _paired(corners, framed)
     return tried[0]
 
 
 def _letters_guided(
-    work: Work, img: Image.Image, labels: list[str], weak: list[_LetteredPieces]
+    work: Work, corners: Corners, weak: list[_LetteredPieces]
 ) -> SplitDecision | None:
     """The division searched again without the pieces whose top-left corner reads no
     label, accepted when most of its pieces read their own, none another's. Where a weak
@@ -134,12 +135,12 @@ def _letters_guided(
     and a piece that reads none is cut wrong: a cut through a photograph at a seam, where
     the gutter beside it scored a little less. None unless the labels are single letters
     and some weak division read two."""
+    img, labels = corners.gray, corners.labels
     if not single_letters(labels):
         return None
     if not any(division.decision.boxes and len(division.letters.right) >= 2 for division in weak):
         return None
     w, h = img.size
-    corners = PiecesLettered(img, [], labels)  # its memo: each corner read once
 
     def unread(box: Box) -> bool:
         return corners.read(to_figure(box, work.scale, w, h)) is None
@@ -149,7 +150,7 @@ def _letters_guided(
             work, img, guided_panels(work, len(labels), levels, faint, unread=unread)
         )
         if found.boxes and found.reason in (WEAK_LAYOUT, ACCEPTED):
-            lettered = _LetteredPieces(img, found, labels)
+            lettered = _LetteredPieces(corners, found)
             if lettered.letters.most:
                 return lettered.accepted()
     return None
@@ -178,13 +179,14 @@ def _searches(n: int) -> tuple[tuple[int, bool], ...]:
     return ((2, True), (3, False)) if n >= 4 else ((2, True),)
 
 
-def _paired(img: Image.Image, decision: SplitDecision, labels: list[str]) -> SplitDecision:
+def _paired(corners: Corners, decision: SplitDecision) -> SplitDecision:
     """An accepted split in the order its printed letters show, unaligned when they
     contradict any order, or when neither they nor the layout tell rows-first from down the
     columns (each panel then takes the whole caption: no pair is wrong)."""
+    img, labels = corners.gray, corners.labels
     ordered = _in_printed_order(img, decision, labels)
-    letters = PiecesLettered(img, ordered.boxes, labels)  # each corner read once for both
-    if order_contradicted(img, ordered.boxes, labels, letters.read):
+    letters = PiecesLettered(corners, ordered.boxes)
+    if order_contradicted(img, ordered.boxes, labels, corners.read):
         return replace(ordered, ordered=False)
     if (
         ordered is decision  # no letters say columns-first ...
@@ -239,8 +241,9 @@ class _LetteredPieces:
     and the printed letters then agree, as in an uneven layout whose pieces differ in size.
     Its order and its letters are read once, for both tests (:class:`PiecesLettered`)."""
 
-    def __init__(self, img: Image.Image, decision: SplitDecision, labels: list[str]) -> None:
-        self.img, self.decision, self.labels = img, decision, labels
+    def __init__(self, corners: Corners, decision: SplitDecision) -> None:
+        self.corners, self.decision = corners, decision
+        self.img, self.labels = corners.gray, corners.labels
 
     @functools.cached_property
     def ordered(self) -> SplitDecision:
@@ -250,7 +253,7 @@ class _LetteredPieces:
     @functools.cached_property
     def letters(self) -> PiecesLettered:
         """The letters printed in the ordered pieces' corners."""
-        return PiecesLettered(self.img, self.ordered.boxes, self.labels)
+        return PiecesLettered(self.corners, self.ordered.boxes)
 
     def confirmed(self, every: bool) -> bool:
         """Whether every piece (or, unless ``every``, most) reads as its own label."""

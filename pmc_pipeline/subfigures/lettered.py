@@ -70,6 +70,35 @@ def lettered_grid(work: Work, gray: Image.Image, labels: list[str]) -> list[Box]
     return found
 
 
+class Corners:
+    """A figure's printed letters for its caption's labels, read once whatever asks: each
+    corner (:func:`reads_as`), and the letters standing anywhere on it, on either ground.
+    The divisions tried of one figure share most of their corners (the order test, the
+    most-letters test and a search that refuses unread pieces read the same ones), and
+    every test of them asks the same letters of the whole figure."""
+
+    def __init__(self, gray: Image.Image, labels: list[str]) -> None:
+        self.gray, self.labels = gray, labels
+        self._read: dict[Box, Reading | None] = {}
+
+    def read(self, box: Box) -> Reading | None:
+        """A piece's corner letter (figure px), as :func:`reads_as` reads it."""
+        if box not in self._read:
+            self._read[box] = reads_as(self.gray, box, self.labels)
+        return self._read[box]
+
+    @functools.cached_property
+    def marks(self) -> list[Reading]:
+        """The letters like the labels standing alone anywhere, on a page and on photographs
+        alike (white letters on black): a letter that refutes a piece is wanted wherever it
+        stands, and one misread only keeps the figure whole."""
+        return [
+            m
+            for ground in (0, 255)
+            for m in letter_marks(self.gray, self.labels, ground, anywhere=True)
+        ]
+
+
 class PiecesLettered:
     """The letters printed in the corners of a weak division's pieces (figure px, in label
     order), read once for both tests of them: ``every`` piece reads as its own label; or
@@ -77,16 +106,8 @@ class PiecesLettered:
     reads another's; a letter too pale or small to read leaves a right piece unread, which
     alone should not cost the figure all its panels."""
 
-    def __init__(self, gray: Image.Image, boxes: list[Box], labels: list[str]) -> None:
-        self.gray, self.boxes, self.labels = gray, boxes, labels
-        self._read: dict[Box, Reading | None] = {}
-
-    def read(self, box: Box) -> Reading | None:
-        """A piece's corner letter, as :func:`reads_as` reads it, read once (the order
-        test reads the same corners first)."""
-        if box not in self._read:
-            self._read[box] = reads_as(self.gray, box, self.labels)
-        return self._read[box]
+    def __init__(self, corners: Corners, boxes: list[Box]) -> None:
+        self.corners, self.boxes, self.labels = corners, boxes, corners.labels
 
     @functools.cached_property
     def reads(self) -> list[Reading | None]:
@@ -94,7 +115,7 @@ class PiecesLettered:
         corner prints "A-C"), so neither test holds."""
         if not single_letters(self.labels):
             return [None] * len(self.boxes)
-        return [self.read(box) for box in self.boxes]
+        return [self.corners.read(box) for box in self.boxes]
 
     @functools.cached_property
     def right(self) -> list[Reading]:
@@ -123,14 +144,7 @@ class PiecesLettered:
         readable = sum(label not in UNREADABLE for label in self.labels)
         if len(self.right) < max(2, math.ceil(READ * readable)):
             return False
-        # on a page and on photographs alike (white letters on black): a letter that refutes
-        # a piece is wanted wherever it stands, and one misread only keeps the figure whole
-        marks = [
-            m
-            for ground in (0, 255)
-            for m in letter_marks(self.gray, self.labels, ground, anywhere=True)
-        ]
-        stray = _stray(marks, self.right, self.boxes)
+        stray = _stray(self.corners.marks, self.right, self.boxes)
         return not {m.label for m in stray} - {r.label for r in self.right}
 
 
