@@ -762,6 +762,20 @@ def test_photographs_parted_by_lines_the_codec_greyed_are_tiles(index, n):
     assert labels == [None] * n
 
 
+@pytest.mark.parametrize(("seed", "index", "n"), [(1, 291, 4), (2, 186, 8)], ids=["row", "2x4"])
+def test_a_tiles_edge_the_codec_blurred_is_no_light_stripe(seed, index, n):
+    """Fluorescence mosaics on a page (development seeds 1 and 2) under captions naming no
+    panels, parted by thin white lines: the codec blurs each tile's outermost pixel into
+    the white beside it, so the edge column of the last tile read light over half its
+    height, like a stripe of another grid, and the figure stayed whole. A tile's edge is
+    no stripe: every tile is found."""
+    fig, decision, boxes, labels = _extracted_split(seed, index, today=True)
+    assert fig.family == "mosaic_photos" and not fig.caption_labels and len(fig.panels) == n
+    assert decision.reason == "photo-tiles"
+    assert_panels(boxes, [p.box for p in fig.panels], 0.7)
+    assert labels == [None] * n
+
+
 def test_photo_tiles_need_even_tiles_of_photographs_only():
     """Tiles of uneven width, a pale photograph (too light to tell from the lines), or a
     light stripe half across a tile (another grid the lines missed): kept whole."""

@@ -28,6 +28,7 @@ STRIPE = 0.5  # ... and in this share of each of its rows and columns
 _MOSTLY = 0.5  # a grid of photographs is dark in this share of the figure at least, margins
 # included
 _FLANK = 3  # px beside a parting line that must be photograph on both sides
+_BLUR = 2  # px at a tile's edges the codec blurs into the line or margin beyond it
 TILE_EVEN = 1.2  # tiles of one grid differ in width (and in height) by at most this ratio
 _MIN_TILE = 0.08  # a tile spans at least this share of the figure's width and height
 
@@ -110,9 +111,10 @@ def _even(spans: list[tuple[int, int]]) -> bool:
 
 def _photograph(dark: np.ndarray, tile: Box) -> bool:
     """Dark in most of it, and in every row and column at least half: a light stripe half
-    across a tile is a gutter or a white margin of another grid the lines missed."""
+    across a tile is a gutter or a white margin of another grid the lines missed. Its
+    outermost pixels are left out: the codec blurs them into the light line beside."""
     x0, y0, x1, y1 = tile
-    inner = dark[y0:y1, x0:x1]
+    inner = dark[y0 + _BLUR : y1 - _BLUR, x0 + _BLUR : x1 - _BLUR]
     return (
         float(inner.mean()) >= PHOTO
         and float(inner.mean(axis=0).min()) >= STRIPE
