@@ -776,6 +776,17 @@ def test_a_tiles_edge_the_codec_blurred_is_no_light_stripe(seed, index, n):
     assert labels == [None] * n
 
 
+def test_a_grid_short_of_a_letter_printed_on_a_photograph_is_kept_whole():
+    """A 2x3 mosaic of fluorescence photographs (development seed 4) under a caption naming
+    no panels, lettered "a." to "f." in white on the photographs: the top row's letters
+    read as a grid of three cells, each spanning two photographs. No letter stands on the
+    page, so the next letter's absence from the page proved nothing; "d." is printed, on a
+    photograph, and a grid that leaves it out leaves a panel out: the figure stays whole."""
+    fig, decision, boxes, labels = _extracted_split(4, 245, today=True)
+    assert fig.family == "mosaic_photos" and not fig.caption_labels and len(fig.panels) == 6
+    assert not decision.accepted and boxes == []
+
+
 def test_photo_tiles_need_even_tiles_of_photographs_only():
     """Tiles of uneven width, a pale photograph (too light to tell from the lines), or a
     light stripe half across a tile (another grid the lines missed): kept whole."""

@@ -154,8 +154,9 @@ def unnamed_grid(work: Work, gray: Image.Image) -> list[Box] | None:
     an "A" at its top-left corner on. Letters on photographs edge to edge stand on no page:
     then the grid of the most cells that its corners' letters count (``_probed_shapes``),
     half its cells and some in every row and column reading right, none against, and the
-    letter after its last printed nowhere on the page. None unless a grid reads so: letters
-    alone are then the count."""
+    letter after its last printed nowhere, on the page or on a photograph (a grid of the
+    top row's letters, each cell two photographs tall, leaves the next row's out). None
+    unless a grid reads so: letters alone are then the count."""
     whole = to_figure(trim(work, (0, 0, *work.size)), work.scale, *gray.size)
     first = reads_as(gray, whole, list(ALPHABET))
     if first is None or first.label != "A":  # most figures: no letter, a quick no
@@ -169,9 +170,12 @@ def unnamed_grid(work: Work, gray: Image.Image) -> list[Box] | None:
         if found is not None:
             return found
     shapes = _probed_shapes(grids)  # letters on photographs: none stands on the page
+    if not shapes:
+        return None
+    printed |= {m.label for m in Corners(gray, list(ALPHABET)).marks}
     for k in sorted({rows * cols for rows, cols in shapes}, reverse=True):
         if k < len(ALPHABET) and ALPHABET[k] in printed:
-            continue  # the next letter printed on the page: a panel the grid leaves out
+            continue  # the next letter printed, if on a photograph: a panel the grid leaves out
         found = grids.relabelled(list(ALPHABET[:k])).best(
             False, PROBED, row_counts={rows for rows, cols in shapes if rows * cols == k}
         )
