@@ -121,6 +121,21 @@ def test_serif_letters_read_in_the_stored_serif_shapes() -> None:
     assert reading is not None and reading.label == "B"
 
 
+@pytest.mark.parametrize(
+    ("face", "text", "size"),
+    [("DejaVuSerif-Bold.ttf", "(a)", 20), ("DejaVuSerif-Bold.ttf", "(a)", 14),
+     ("DejaVuSerif.ttf", "B", 14)],
+)  # fmt: skip
+def test_slab_serif_letters_read_against_the_computer_modern_shapes(face, text, size) -> None:
+    """DejaVu Serif (the benchmark's face, none of the stored ones) has slab serifs that
+    neither STIX nor a sans face draws: its bold "a" and its "B" at 14 px read as nothing.
+    Computer Modern's roman and bold shapes, stored beside them, read them."""
+    pytest.importorskip("matplotlib")
+    font = str(glyphs.matplotlib_fonts() / face)
+    reading = reads_as(_corner(text, font=font, size=size), (0, 0, 200, 160), list("ABCDEFGH"))
+    assert reading is not None and reading.label == text.strip("().").upper()
+
+
 def test_letter_marks_count_letters_on_the_page_not_on_photographs() -> None:
     """A letter on the page is a mark; the same letter on a textured photograph is not (an
     arrowhead or a cell there may read as a letter too)."""

@@ -776,6 +776,22 @@ def test_a_tiles_edge_the_codec_blurred_is_no_light_stripe(seed, index, n):
     assert labels == [None] * n
 
 
+@pytest.mark.parametrize(
+    ("seed", "index", "family", "n"),
+    [(0, 211, "mosaic_photos", 9), (3, 126, "uneven_columns", 5)],
+    ids=["bold-serif-on-black", "serif"],
+)
+def test_layouts_lettered_in_a_slab_serif_split_on_their_letters(seed, index, family, n):
+    """A black 3x3 mosaic lettered "(a)" in a bold slab serif, and uneven columns lettered
+    "A" in a slab serif (development seeds 0 and 3): cuts too weak, and too few of their
+    letters read against the stored shapes to confirm them. Read against Computer Modern's
+    serif shapes too, most do and none reads another's: each splits as drawn."""
+    fig, decision, boxes, labels = _extracted_split(seed, index, today=True)
+    assert fig.family == family and len(fig.panels) == n
+    assert decision.accepted and decision.reason == "printed-letters"
+    assert_split_as_drawn(fig, boxes, labels)
+
+
 def test_a_grid_short_of_a_letter_printed_on_a_photograph_is_kept_whole():
     """A 2x3 mosaic of fluorescence photographs (development seed 4) under a caption naming
     no panels, lettered "a." to "f." in white on the photographs: the top row's letters

@@ -2,9 +2,10 @@
 
 Why: one typeface's shapes read another's badly. A serif "B" matched against Pillow's one
 sans face reads as "A", a DejaVu "6" as "b"; so panel letters went unread and tick digits
-read as panel letters. The shapes of a serif face (STIX, Times-like, regular and bold) and
-a second sans face (Computer Modern Sans) widen what a letter is matched against, both
-for the labels and for the rival letters and digits a strict reading must beat.
+read as panel letters. The shapes of two serif faces (STIX, Times-like, and Computer
+Modern, whose heavier serifs are nearer a slab serif's; each regular and bold) and a second
+sans face (Computer Modern Sans) widen what a letter is matched against, both for the
+labels and for the rival letters and digits a strict reading must beat.
 
 They are rendered once from the font files matplotlib ships (``make glyphs`` rewrites
 ``glyphs.npz``; a test checks it still matches) and stored as bitmaps, so the
@@ -24,7 +25,13 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-FACES = {"stix": "STIXGeneral.ttf", "stix-bold": "STIXGeneralBol.ttf", "cm-sans": "cmss10.ttf"}
+FACES = {
+    "stix": "STIXGeneral.ttf",
+    "stix-bold": "STIXGeneralBol.ttf",
+    "cm-sans": "cmss10.ttf",
+    "cm-serif": "cmr10.ttf",
+    "cm-bold": "cmb10.ttf",
+}
 STROKES = (0, 1)  # drawn plain and emboldened by one pixel (figures print bold letters too)
 CHARS = string.ascii_letters + string.digits
 PX = 40  # size the shapes are rendered at; matching normalises every shape to one size
