@@ -136,6 +136,21 @@ def test_slab_serif_letters_read_against_the_computer_modern_shapes(face, text, 
     assert reading is not None and reading.label == text.strip("().").upper()
 
 
+@pytest.mark.parametrize(
+    ("face", "text", "size"),
+    [("DejaVuSerif-Bold.ttf", "B", 20), ("DejaVuSerif-Bold.ttf", "(e)", 20),
+     ("DejaVuSans-Bold.ttf", "D", 14)],
+)  # fmt: skip
+def test_a_bold_letter_whose_counters_blur_shut_reads_at_its_deepest_ink(face, text, size):
+    """A bold letter's narrow counters fill with the grey of its antialiased edges at the
+    usual ink level, so a "B" matches H about as well as B, and reads as nothing; its
+    deepest ink alone opens them, and it reads."""
+    pytest.importorskip("matplotlib")
+    font = str(glyphs.matplotlib_fonts() / face)
+    reading = reads_as(_corner(text, font=font, size=size), (0, 0, 200, 160), list("ABCDEFGH"))
+    assert reading is not None and reading.label == text.strip("().").upper()
+
+
 def test_letter_marks_count_letters_on_the_page_not_on_photographs() -> None:
     """A letter on the page is a mark; the same letter on a textured photograph is not (an
     arrowhead or a cell there may read as a letter too)."""

@@ -792,6 +792,22 @@ def test_layouts_lettered_in_a_slab_serif_split_on_their_letters(seed, index, fa
     assert_split_as_drawn(fig, boxes, labels)
 
 
+@pytest.mark.parametrize(
+    ("seed", "index", "family", "n"),
+    [(0, 142, "uneven_columns", 7), (2, 51, "mosaic_photos", 8)],
+    ids=["uneven-on-black", "mosaic-caption-naming-none"],
+)
+def test_layouts_whose_bold_letters_read_at_their_deepest_ink_split(seed, index, family, n):
+    """Uneven columns on black, and a mosaic whose caption names no panels (development
+    seeds 0 and 2), lettered in bold: too few letters read at the usual ink level, where a
+    bold letter's counters blur shut, to confirm the weak cuts or to count the grid. Read
+    at their deepest ink too, they do: each splits as drawn."""
+    fig, decision, boxes, labels = _extracted_split(seed, index, today=True)
+    assert fig.family == family and len(fig.panels) == n
+    assert decision.accepted and decision.reason == "printed-letters"
+    assert_split_as_drawn(fig, boxes, labels)
+
+
 def test_a_grid_short_of_a_letter_printed_on_a_photograph_is_kept_whole():
     """A 2x3 mosaic of fluorescence photographs (development seed 4) under a caption naming
     no panels, lettered "a." to "f." in white on the photographs: the top row's letters

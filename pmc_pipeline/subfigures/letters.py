@@ -31,9 +31,19 @@ from .work import median
 SIDE = 20  # glyphs and templates are compared as SIDE x SIDE masks
 CORNER_W = 72  # figure px: the corner region read for a panel's letter ...
 CORNER_H = 52  # ... at most this wide and high, and at most half the panel
-DARK_INK = 100  # a pixel darker than this is dark ink ...
-LIGHT_INK = 155  # ... one lighter than this is light ink
-FAINT_DARK, FAINT_LIGHT = 170, 85  # the same read down to paler ink, when that reads nothing
+
+
+class Ink(NamedTuple):
+    """The grey levels that are ink: darker than ``dark`` on a light ground, lighter than
+    ``light`` on a dark one."""
+
+    dark: int
+    light: int
+
+
+USUAL = Ink(100, 155)
+FAINT = Ink(170, 85)  # read down to paler ink, when the usual level reads nothing ...
+DEEP = Ink(50, 205)  # ... or to the deepest ink only, when the paler does not either ...
 FAINT_GLYPH = 10  # px: ... for glyphs this tall at least (a panel letter, not body text)
 MIN_GLYPH = 6  # px: a letter is at least this high ...
 MAX_GLYPH = 48  # ... and at most this high
@@ -122,9 +132,11 @@ def reads_as(gray: Image.Image, box: Box, labels: list[str]) -> Reading | None:
     reads so clearly. Evidence that the panel is there, not only how it is lettered."""
     # each glyph, then each closed, as a small letter's faint strokes break it (closed only
     # if needed), then the ink read down to a paler grey: a serif letter's hairlines blur
-    # grey in JPEG and part its stem from its bowls (read only when all else reads nothing);
-    # then all again on the ground of the corner's own nook where that differs (a letter on
-    # the page's margin beside a photograph that fills the rest of the corner)
+    # grey in JPEG and part its stem from its bowls (read only when all else reads nothing),
+    # then only its deepest ink: a bold serif letter's narrow counters blur shut at the
+    # usual level ("B" read as H); then all again on the ground of the corner's own nook
+    # where that differs (a letter on the page's margin beside a photograph that fills the
+    # rest of the corner)
     for mask, sl in itertools.chain(_reads(gray, box, None), _nook_reads(gray, box)):
         label = _read(_normalised(mask)[None], labels, SYMBOLS)
         if label is not None:
@@ -141,7 +153,8 @@ def _reads(
     found = _corner(gray, box, alone=True, light=light)
     yield from found
     yield from ((_closed(mask), sl) for mask, sl in found)
-    yield from _corner(gray, box, alone=True, faint=True, light=light)
+    yield from _corner(gray, box, alone=True, level=FAINT, light=light)
+    yield from _corner(gray, box, alone=True, level=DEEP, light=light)
 
 
 def _nook_reads(gray: Image.Image, box: Box) -> Iterator[tuple[np.ndarray, tuple[slice, slice]]]:
@@ -166,16 +179,17 @@ def letter_marks(
     ``anywhere``: on a photograph too (the ink of ``ground``'s polarity on any ground), where
     a letter refuting a piece is wanted even at the risk of a cell read as one."""
     a = np.asarray(gray)
-    return [m for faint in (False, True) for m in _marks(a, labels, ground, faint, anywhere)]
+    return [m for level in (USUAL, FAINT) for m in _marks(a, labels, ground, level, anywhere)]
 
 
 def _marks(
-    a: np.ndarray, labels: list[str], ground: int, faint: bool, anywhere: bool
+    a: np.ndarray, labels: list[str], ground: int, level: Ink, anywhere: bool
 ) -> list[Reading]:
     """:func:`letter_marks` at one ink level; the paler one keeps only tall glyphs that the
     usual level breaks (a serif letter's grey hairlines), which it did not read whole."""
     light = ground >= 128
-    lab, _ = ndimage.label(_ink(a, light, faint), structure=_EIGHT)
+    faint = level == FAINT
+    lab, _ = ndimage.label(_ink(a, light, level), structure=_EIGHT)
     slices = ndimage.find_objects(lab)
     bounds = _bounds(slices)
     marks = []
@@ -264,7 +278,7 @@ def _corner(
     gray: Image.Image,
     box: Box,
     alone: bool = False,
-    faint: bool = False,
+    level: Ink = USUAL,
     light: bool | None = None,
 ) -> list[tuple[np.ndarray, tuple[slice, slice]]]:
     """The glyph-like components of the ink of a panel's top-left corner, where its letter
@@ -273,7 +287,7 @@ def _corner(
     by itself, while the "c" of "curcumin" in a legend has neighbours."""
     region = _corner_region(gray, box)
     light = _light(region) if light is None else light
-    lab, _ = ndimage.label(_off_edge(_ink(region, light, faint)), structure=_EIGHT)
+    lab, _ = ndimage.label(_off_edge(_ink(region, light, level)), structure=_EIGHT)
     slices = ndimage.find_objects(lab)
     found = []
     for k, sl in enumerate(slices, start=1):
@@ -281,19 +295,19 @@ def _corner(
             continue
         if alone and _has_neighbour(sl, slices):
             continue
-        if faint and not _read_pale(region, sl, light):
+        if level == FAINT and not _read_pale(region, sl, light):
             continue
+        if level == DEEP and _height(sl) < FAINT_GLYPH:
+            continue  # a small glyph's deepest ink is a sliver: tick digits read as letters
         found.append((sl[0].start + sl[1].start, k, sl))
     found.sort()
     return [(lab[sl] == k, sl) for _, k, sl in found[:CANDIDATES]]
 
 
-def _ink(a: np.ndarray, light: bool, faint: bool = False) -> np.ndarray:
-    """The ink of grey pixels on a light ground (dark ink) or a dark one (light ink), at the
-    usual level or, ``faint``, down to paler ink."""
-    if light:
-        return a < (FAINT_DARK if faint else DARK_INK)
-    return a > (FAINT_LIGHT if faint else LIGHT_INK)
+def _ink(a: np.ndarray, light: bool, level: Ink = USUAL) -> np.ndarray:
+    """The ink of grey pixels on a light ground (dark ink) or a dark one (light ink), at
+    ``level``."""
+    return a < level.dark if light else a > level.light
 
 
 def _read_pale(a: np.ndarray, glyph: tuple[slice, slice], light: bool) -> bool:
