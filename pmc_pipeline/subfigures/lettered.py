@@ -154,9 +154,10 @@ def unnamed_grid(work: Work, gray: Image.Image) -> list[Box] | None:
     an "A" at its top-left corner on. Letters on photographs edge to edge stand on no page:
     then the grid of the most cells that its corners' letters count (``_probed_shapes``),
     half its cells and some in every row and column reading right, none against, and the
-    letter after its last printed nowhere, on the page or on a photograph (a grid of the
-    top row's letters, each cell two photographs tall, leaves the next row's out). None
-    unless a grid reads so: letters alone are then the count."""
+    letter after its last printed nowhere: not on the page, nor in a corner where even cuts
+    put a cell (a grid of the top row's letters, each cell two photographs tall, leaves the
+    next row's out; a letter misread inside a photograph, away from the corners, refutes
+    nothing). None unless a grid reads so: letters alone are then the count."""
     whole = to_figure(trim(work, (0, 0, *work.size)), work.scale, *gray.size)
     first = reads_as(gray, whole, list(ALPHABET))
     if first is None or first.label != "A":  # most figures: no letter, a quick no
@@ -169,13 +170,12 @@ def unnamed_grid(work: Work, gray: Image.Image) -> list[Box] | None:
         found = grids.best(anchored=False, sure=1.0) or grids.best(anchored=True, sure=1.0)
         if found is not None:
             return found
-    shapes = _probed_shapes(grids)  # letters on photographs: none stands on the page
-    if not shapes:
-        return None
-    printed |= {m.label for m in Corners(gray, list(ALPHABET)).marks}
+    reads = _probe_reads(grids)  # letters on photographs: none stands on the page
+    shapes = _probed_shapes(reads)
+    printed |= {read for axis in reads.values() for band in axis.values() for read in band if read}
     for k in sorted({rows * cols for rows, cols in shapes}, reverse=True):
         if k < len(ALPHABET) and ALPHABET[k] in printed:
-            continue  # the next letter printed, if on a photograph: a panel the grid leaves out
+            continue  # the next letter printed, if in a cell's corner: a panel left out
         found = grids.relabelled(list(ALPHABET[:k])).best(
             False, PROBED, row_counts={rows for rows, cols in shapes if rows * cols == k}
         )
@@ -184,17 +184,22 @@ def unnamed_grid(work: Work, gray: Image.Image) -> list[Box] | None:
     return None
 
 
-def _probed_shapes(grids: _Grids) -> set[tuple[int, int]]:
-    """The shapes (rows, columns; 2 to 16 cells) of even grids whose top row and first
-    column read as their letters in order, rows-first or columns-first, where even cuts
-    put the cells' corners: some letter read, none read against. Panel letters printed on
-    photographs edge to edge stand on no page, so the letters found on it cannot count the
-    panels; a few corners read tell the grids worth reading every cell of (a single
-    photograph's corners read no letters in sequence)."""
-    reads = {  # cells along the top row, then down the first column
+def _probe_reads(grids: _Grids) -> dict[int, dict[int, list[str | None]]]:
+    """What the corners read where even cuts put the cells after the first along the top
+    row (axis 0) and down the first column (axis 1), for 2 to ``_PROBE`` cells that way."""
+    return {
         axis: {1: []} | {k: _edge_reads(grids, axis, k) for k in range(2, _PROBE + 1)}
         for axis in (0, 1)
     }
+
+
+def _probed_shapes(reads: dict[int, dict[int, list[str | None]]]) -> set[tuple[int, int]]:
+    """The shapes (rows, columns; 2 to 16 cells) of even grids whose top row and first
+    column read as their letters in order, rows-first or columns-first, where even cuts
+    put the cells' corners (``_probe_reads``): some letter read, none read against. Panel
+    letters printed on photographs edge to edge stand on no page, so the letters found on
+    it cannot count the panels; a few corners read tell the grids worth reading every cell
+    of (a single photograph's corners read no letters in sequence)."""
     shapes = set()
     for rows, cols in itertools.product(range(1, _PROBE + 1), repeat=2):
         for down, across in ((cols, 1), (1, rows)):  # rows-first, then columns-first
