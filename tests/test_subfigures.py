@@ -786,10 +786,8 @@ def test_layouts_lettered_in_a_slab_serif_split_on_their_letters(seed, index, fa
     "A" in a slab serif (development seeds 0 and 3): cuts too weak, and too few of their
     letters read against the stored shapes to confirm them. Read against Computer Modern's
     serif shapes too, most do and none reads another's: each splits as drawn."""
-    fig, decision, boxes, labels = _extracted_split(seed, index, today=True)
-    assert fig.family == family and len(fig.panels) == n
-    assert decision.accepted and decision.reason == "printed-letters"
-    assert_split_as_drawn(fig, boxes, labels)
+    reason = assert_extracted_splits_as_drawn(seed, index, family, n, today=True)
+    assert reason == "printed-letters"
 
 
 @pytest.mark.parametrize(
@@ -802,10 +800,8 @@ def test_layouts_whose_bold_letters_read_at_their_deepest_ink_split(seed, index,
     seeds 0 and 2), lettered in bold: too few letters read at the usual ink level, where a
     bold letter's counters blur shut, to confirm the weak cuts or to count the grid. Read
     at their deepest ink too, they do: each splits as drawn."""
-    fig, decision, boxes, labels = _extracted_split(seed, index, today=True)
-    assert fig.family == family and len(fig.panels) == n
-    assert decision.accepted and decision.reason == "printed-letters"
-    assert_split_as_drawn(fig, boxes, labels)
+    reason = assert_extracted_splits_as_drawn(seed, index, family, n, today=True)
+    assert reason == "printed-letters"
 
 
 def test_a_grid_short_of_a_letter_printed_on_a_photograph_is_kept_whole():
@@ -981,10 +977,13 @@ def _extracted_split(seed: int, index: int, today: bool = False):
     return fig, result.decision, boxes, [r["label"] for r in result.rows]
 
 
-def assert_extracted_splits_as_drawn(seed: int, index: int, family: str, n: int) -> str:
-    """A development figure of ``family`` and n panels is accepted and split into its
-    panels, each with its label; its decision's reason, for a test to hold to."""
-    fig, decision, boxes, labels = _extracted_split(seed, index)
+def assert_extracted_splits_as_drawn(
+    seed: int, index: int, family: str, n: int, today: bool = False
+) -> str:
+    """A development figure of ``family`` and n panels (of today's layouts when ``today``)
+    is accepted and split into its panels, each with its label; its decision's reason, for
+    a test to hold to."""
+    fig, decision, boxes, labels = _extracted_split(seed, index, today)
     assert fig.family == family and len(fig.panels) == n
     assert decision.accepted
     assert_split_as_drawn(fig, boxes, labels)
