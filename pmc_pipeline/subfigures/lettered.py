@@ -47,6 +47,9 @@ SURE_LEAST = 3  # grid counted from its corners' letters, and at least this many
 _PROBE = 6  # the most rows (columns) of a grid whose corners are read to count its panels
 UNREADABLE = {"I", "J"}  # labels no template reads (a bar, in either case): not asked to
 ALPHABET = string.ascii_uppercase[:_MAX_PANELS]  # the letters an unnamed figure may print
+# what the corners read, by axis (0: along the top row, 1: down the first column) and by
+# the count of even cells cut that way, for the cells after the first
+ProbeReads = dict[int, dict[int, list[str | None]]]
 
 
 def lettered_grid(work: Work, gray: Image.Image, labels: list[str]) -> list[Box] | None:
@@ -184,16 +187,16 @@ def unnamed_grid(work: Work, gray: Image.Image) -> list[Box] | None:
     return None
 
 
-def _probe_reads(grids: _Grids) -> dict[int, dict[int, list[str | None]]]:
-    """What the corners read where even cuts put the cells after the first along the top
-    row (axis 0) and down the first column (axis 1), for 2 to ``_PROBE`` cells that way."""
+def _probe_reads(grids: _Grids) -> ProbeReads:
+    """What the corners read where even cuts put the cells after the first, for 2 to
+    ``_PROBE`` cells along the top row and down the first column."""
     return {
         axis: {1: []} | {k: _edge_reads(grids, axis, k) for k in range(2, _PROBE + 1)}
         for axis in (0, 1)
     }
 
 
-def _probed_shapes(reads: dict[int, dict[int, list[str | None]]]) -> set[tuple[int, int]]:
+def _probed_shapes(reads: ProbeReads) -> set[tuple[int, int]]:
     """The shapes (rows, columns; 2 to 16 cells) of even grids whose top row and first
     column read as their letters in order, rows-first or columns-first, where even cuts
     put the cells' corners (``_probe_reads``): some letter read, none read against. Panel
