@@ -1769,6 +1769,20 @@ def test_development_uneven_columns_are_lettered_down_their_columns():
         assert len(columns) >= 2 and len({len(c) for c in columns}) >= 2
 
 
+def test_letters_read_strictly_tell_uneven_columns_lettered_down_them():
+    """Three heatmaps down the first column and a tall one beside them (development seed 4),
+    lettered A-C down the column and D beside: the loose corner reading (the glyphs nearest
+    each corner, read as the likeliest label) takes the tall panel's "D" for a "B", which
+    left the order unsure, every panel with the whole caption. Where a corner's strict
+    reading reads a letter it overrules the loose one, and each panel takes its own label."""
+    fig, decision, boxes, labels = _extracted_split(4, 288, today=True)
+    assert fig.family == "uneven_columns" and fig.order == "columns" and fig.letters == "A"
+    assert decision.accepted and decision.ordered
+    truth = {p.label: p.box for p in fig.panels}
+    assert labels == ["A", "B", "C", "D"]
+    assert all(iou(box, truth[label]) >= 0.9 for box, label in zip(boxes, labels, strict=True))
+
+
 def test_uneven_columns_without_letters_are_split_unaligned():
     """Six tables in columns of different counts (development seed 0), no letters printed,
     under a caption naming (A)-(F): its author lettered them down the columns, which a split

@@ -184,7 +184,7 @@ def _paired(corners: Corners, decision: SplitDecision) -> SplitDecision:
     contradict any order, or when neither they nor the layout tell rows-first from down the
     columns (each panel then takes the whole caption: no pair is wrong)."""
     img, labels = corners.gray, corners.labels
-    ordered = _in_printed_order(img, decision, labels)
+    ordered = _in_printed_order(corners, decision)
     letters = PiecesLettered(corners, ordered.boxes)
     if order_contradicted(img, ordered.boxes, labels, corners.read):
         return replace(ordered, ordered=False)
@@ -247,8 +247,11 @@ class _LetteredPieces:
 
     @functools.cached_property
     def ordered(self) -> SplitDecision:
-        """The division's pieces in label order."""
-        return _in_printed_order(self.img, self.decision, self.labels)
+        """The division's pieces in label order, the loose reading alone telling
+        columns-first: with the strict one too, more weak divisions read as their letters,
+        and some of them wrong (dev 2 #108: a photograph cut in two and two merged, 7 of
+        10 corners reading right)."""
+        return _in_printed_order(self.corners, self.decision, strict=False)
 
     @functools.cached_property
     def letters(self) -> PiecesLettered:
@@ -269,11 +272,13 @@ class _LetteredPieces:
 
 
 def _in_printed_order(
-    img: Image.Image, decision: SplitDecision, labels: list[str]
+    corners: Corners, decision: SplitDecision, strict: bool = True
 ) -> SplitDecision:
     """An accepted split's panels in label order: columns first when the printed letters
-    read down the columns, else rows first."""
-    order = printed_order(img, decision.boxes, labels)
+    read down the columns, else rows first; a corner's strict reading, where it reads a
+    letter, overrules the loose one unless not ``strict``."""
+    read = corners.read if strict else None
+    order = printed_order(corners.gray, decision.boxes, corners.labels, read)
     if order is None:
         return decision
     return replace(decision, boxes=[decision.boxes[i] for i in order])

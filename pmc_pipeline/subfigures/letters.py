@@ -64,14 +64,20 @@ EDGE_DEPTH = 4  # ... cleared when they are at most this many px deep
 SYMBOLS = [*string.ascii_uppercase, *string.digits]  # what a strict reading tells a label from
 
 
-def printed_order(gray: Image.Image, boxes: list[Box], labels: list[str]) -> list[int] | None:
+def printed_order(
+    gray: Image.Image,
+    boxes: list[Box],
+    labels: list[str],
+    read: Callable[[Box], Reading | None] | None = None,
+) -> list[int] | None:
     """The box indices to pair with ``labels`` when the printed letters say columns-first.
 
     ``gray`` is the grey figure (mode "L"), ``boxes`` the accepted panels in rows-first
     reading order (figure px, x1/y1 exclusive), ``labels`` the caption's labels in label order
     (upper-case, one per box). None keeps rows-first: for layouts with fewer than two rows or
     columns, labels that are not single letters, and letters that cannot be read or favour
-    columns-first only weakly.
+    columns-first only weakly. ``read``: a corner's strict reading (:func:`reads_as`, as
+    memoised by the caller), which, where it reads a letter, overrules the loose one.
     """
     if len(boxes) != len(labels):
         return None
@@ -80,7 +86,7 @@ def printed_order(gray: Image.Image, boxes: list[Box], labels: list[str]) -> lis
     columns = _columns_first(boxes)
     if columns is None:
         return None
-    return columns if _gain(gray, boxes, labels, columns) >= MARGIN else None
+    return columns if _gain(gray, boxes, labels, columns, read) >= MARGIN else None
 
 
 def order_contradicted(
@@ -221,23 +227,34 @@ def _on_ground(a: np.ndarray, glyph: tuple[slice, slice], ground: int) -> bool:
     return bool(ring.size) and np.mean(np.abs(ring - ground) <= GROUND) >= ON_GROUND
 
 
-def _gain(gray: Image.Image, boxes: list[Box], labels: list[str], columns: list[int]) -> float:
+def _gain(
+    gray: Image.Image,
+    boxes: list[Box],
+    labels: list[str],
+    columns: list[int],
+    read: Callable[[Box], Reading | None] | None = None,
+) -> float:
     """The evidence for columns-first: of the panels that move, the share whose letter reads
     as its columns-first label, less the share that reads as its rows-first one; -1 when
     the panels that stay put do not read as their (shared) label, so letters are unreadable.
     Reading stops once MARGIN is out of reach: most figures are rows-first, and cheap so."""
+
+    def letter(box: Box) -> str | None:
+        strict = read(box) if read else None
+        return strict.label if strict else _read(_glyphs(gray, box), labels)
+
     moved = [k for k in range(len(boxes)) if columns[k] != k]
     cols = rows = 0
     for seen, i in enumerate(moved, start=1):
-        read = _read(_glyphs(gray, boxes[i]), labels)
-        cols += read == labels[columns.index(i)]  # the label box i gets columns-first
-        rows += read == labels[i]
+        found = letter(boxes[i])
+        cols += found == labels[columns.index(i)]  # the label box i gets columns-first
+        rows += found == labels[i]
         if cols + len(moved) - seen - rows < MARGIN * len(moved):
             return (cols - rows) / len(moved)
     if cols < 2:
         return 0.0
     fixed = [k for k in range(len(boxes)) if columns[k] == k]
-    if sum(_read(_glyphs(gray, boxes[k]), labels) == labels[k] for k in fixed) * 2 < len(fixed):
+    if sum(letter(boxes[k]) == labels[k] for k in fixed) * 2 < len(fixed):
         return -1.0
     return (cols - rows) / len(moved)
 
