@@ -245,11 +245,18 @@ class _Grids:
         # a box's cut lines, read once for every grid
         self.lines = {axis: _cut_lines(work, self.whole, axis) for axis in (0, 1)}
         self._marks: list[Reading] | None = None
+        self._reads: dict[Box, Reading | None] = {}  # grids of one figure share cells
+
+    def read(self, box: Box) -> Reading | None:
+        """A cell's corner letter (figure px), as :func:`reads_as` reads it, once."""
+        if box not in self._reads:
+            self._reads[box] = reads_as(self.gray, box, self.labels)
+        return self._reads[box]
 
     def relabelled(self, labels: list[str]) -> _Grids:
         """The same figure's grids, read for other labels (its cut lines shared)."""
         other = copy.copy(self)
-        other.labels, other._marks = labels, None
+        other.labels, other._marks, other._reads = labels, None, {}
         return other
 
     def marks(self) -> list[Reading]:
@@ -283,7 +290,7 @@ class _Grids:
                 continue
             cells = [trim(work, c) for c in cells]
             boxes = [to_figure(c, work.scale, *self.gray.size) for c in cells]
-            read = [_mark_in(letters, b) or reads_as(self.gray, b, labels) for b in boxes]
+            read = [_mark_in(letters, b) or self.read(b) for b in boxes]
             for order, share in _orders(rows, cols):  # order[k]: the cell that carries labels[k]
                 hits = [k for k, c in enumerate(order) if (r := read[c]) and r.label == labels[k]]
                 right = [read[order[k]] for k in hits]

@@ -143,7 +143,8 @@ def reads_as(gray: Image.Image, box: Box, labels: list[str]) -> Reading | None:
     # usual level ("B" read as H); then all again on the ground of the corner's own nook
     # where that differs (a letter on the page's margin beside a photograph that fills the
     # rest of the corner)
-    for mask, sl in itertools.chain(_reads(gray, box, None), _nook_reads(gray, box)):
+    region = _corner_region(gray, box)  # cropped once for every reading of it
+    for mask, sl in itertools.chain(_reads(region, None), _nook_reads(region)):
         label = _read(_normalised(mask)[None], labels, SYMBOLS)
         if label is not None:
             return Reading(label, box[0] + sl[1].start, box[1] + sl[0].start, _height(sl))
@@ -151,26 +152,25 @@ def reads_as(gray: Image.Image, box: Box, labels: list[str]) -> Reading | None:
 
 
 def _reads(
-    gray: Image.Image, box: Box, light: bool | None
+    region: np.ndarray, light: bool | None
 ) -> Iterator[tuple[np.ndarray, tuple[slice, slice]]]:
-    """The corner's lone glyphs in the order :func:`reads_as` tries them, on a light ground
-    (dark ink) or a dark one, or on the corner's own ground when ``light`` is None; found
-    only when asked for."""
-    found = _corner(gray, box, alone=True, light=light)
+    """A corner's (``_corner_region``) lone glyphs in the order :func:`reads_as` tries them,
+    on a light ground (dark ink) or a dark one, or on the corner's own ground when ``light``
+    is None; found only when asked for."""
+    found = _corner(region, alone=True, light=light)
     yield from found
     yield from ((_closed(mask), sl) for mask, sl in found)
-    yield from _corner(gray, box, alone=True, level=FAINT, light=light)
-    yield from _corner(gray, box, alone=True, level=DEEP, light=light)
+    yield from _corner(region, alone=True, level=FAINT, light=light)
+    yield from _corner(region, alone=True, level=DEEP, light=light)
 
 
-def _nook_reads(gray: Image.Image, box: Box) -> Iterator[tuple[np.ndarray, tuple[slice, slice]]]:
+def _nook_reads(region: np.ndarray) -> Iterator[tuple[np.ndarray, tuple[slice, slice]]]:
     """:func:`_reads` on the ground of the corner's top-left quarter, where its letter
     stands, when that differs from the whole corner's; nothing when they agree."""
-    region = _corner_region(gray, box)
     h, w = region.shape
     nook = median(region[: max(1, h // 2) : 2, : max(1, w // 2) : 2].ravel()) >= 128
     if nook != _light(region):
-        yield from _reads(gray, box, nook)
+        yield from _reads(region, nook)
 
 
 def letter_marks(
@@ -273,7 +273,7 @@ def _columns_first(boxes: list[Box]) -> list[int] | None:
 def _glyphs(gray: Image.Image, box: Box) -> np.ndarray:
     """Normalised masks (k x SIDE*SIDE, unit vectors) of the glyph-like components nearest a
     panel's top-left corner, where its letter is printed; (0, SIDE*SIDE) when none."""
-    masks = [_normalised(mask) for mask, _ in _corner(gray, box)]
+    masks = [_normalised(mask) for mask, _ in _corner(_corner_region(gray, box))]
     return np.stack(masks) if masks else np.zeros((0, SIDE * SIDE))
 
 
@@ -292,17 +292,16 @@ def _light(region: np.ndarray) -> bool:
 
 
 def _corner(
-    gray: Image.Image,
-    box: Box,
+    region: np.ndarray,
     alone: bool = False,
     level: Ink = USUAL,
     light: bool | None = None,
 ) -> list[tuple[np.ndarray, tuple[slice, slice]]]:
-    """The glyph-like components of the ink of a panel's top-left corner, where its letter
-    is printed, nearest the corner: (mask, slices), at most CANDIDATES. With
+    """The glyph-like components of the ink of a panel's top-left corner (its
+    ``_corner_region``), where its letter is printed, nearest the corner: (mask, slices), at
+    most CANDIDATES. With
     ``alone``, only glyphs that stand apart from other letters: a panel letter is printed
     by itself, while the "c" of "curcumin" in a legend has neighbours."""
-    region = _corner_region(gray, box)
     light = _light(region) if light is None else light
     lab, _ = ndimage.label(_off_edge(_ink(region, light, level)), structure=_EIGHT)
     slices = ndimage.find_objects(lab)
