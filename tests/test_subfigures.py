@@ -1772,9 +1772,10 @@ def test_development_uneven_columns_are_lettered_down_their_columns():
 def test_letters_read_strictly_tell_uneven_columns_lettered_down_them():
     """Three heatmaps down the first column and a tall one beside them (development seed 4),
     lettered A-C down the column and D beside: the loose corner reading (the glyphs nearest
-    each corner, read as the likeliest label) takes the tall panel's "D" for a "B", which
-    left the order unsure, every panel with the whole caption. Where a corner's strict
-    reading reads a letter it overrules the loose one, and each panel takes its own label."""
+    each corner, read as the likeliest label) reads none of the heatmaps' small letters set
+    right in their corners, which left the order unsure, every panel with the whole caption.
+    Where a corner's strict reading reads a letter it overrules the loose one, and each
+    panel takes its own label."""
     fig, decision, boxes, labels = _extracted_split(4, 288, today=True)
     assert fig.family == "uneven_columns" and fig.order == "columns" and fig.letters == "A"
     assert decision.accepted and decision.ordered

@@ -299,9 +299,9 @@ def _corner(
 ) -> list[tuple[np.ndarray, tuple[slice, slice]]]:
     """The glyph-like components of the ink of a panel's top-left corner (its
     ``_corner_region``), where its letter is printed, nearest the corner: (mask, slices), at
-    most CANDIDATES. With
-    ``alone``, only glyphs that stand apart from other letters: a panel letter is printed
-    by itself, while the "c" of "curcumin" in a legend has neighbours."""
+    most CANDIDATES. With ``alone``, only glyphs that stand apart from other letters: a
+    panel letter is printed by itself, while the "c" of "curcumin" in a legend has
+    neighbours."""
     light = _light(region) if light is None else light
     lab, _ = ndimage.label(_off_edge(_ink(region, light, level)), structure=_EIGHT)
     slices = ndimage.find_objects(lab)
