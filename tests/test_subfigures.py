@@ -1784,6 +1784,19 @@ def test_letters_read_strictly_tell_uneven_columns_lettered_down_them():
     assert all(iou(box, truth[label]) >= 0.9 for box, label in zip(boxes, labels, strict=True))
 
 
+def test_a_weak_division_whose_every_corner_reads_strictly_is_kept_in_that_order():
+    """Three radiographs down a column and a tall one beside them on black (development seed
+    3), cut at seams, too uneven to trust: every piece reads its own letter down the
+    columns when corners are read strictly, while the loose reading takes the tall panel's
+    "d" (beside a radiograph's "R" marker) for a "b". Every letter agreeing accepts it."""
+    fig, decision, boxes, labels = _extracted_split(3, 178, today=True)
+    assert fig.family == "uneven_columns" and fig.order == "columns" and fig.background == "black"
+    assert decision.accepted and decision.reason == "printed-letters" and decision.ordered
+    truth = {p.label: p.box for p in fig.panels}
+    assert labels == ["A", "B", "C", "D"]
+    assert all(iou(box, truth[label]) >= 0.75 for box, label in zip(boxes, labels, strict=True))
+
+
 def test_uneven_columns_without_letters_are_split_unaligned():
     """Six tables in columns of different counts (development seed 0), no letters printed,
     under a caption naming (A)-(F): its author lettered them down the columns, which a split

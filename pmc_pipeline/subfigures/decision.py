@@ -102,10 +102,11 @@ def decide_split(
             other = _one_way_first(work, img, n, levels, faint)
             if other is not None:
                 return _paired(corners, other)
+    for weak in tried:  # cuts too weak or uneven: does every piece print its own letter?
+        every = _LetteredPieces(corners, weak, strict=True)
+        if every.confirmed(every=True):
+            return every.accepted()
     pieces = [_LetteredPieces(corners, weak) for weak in tried]
-    for weak in pieces:  # cuts too weak or uneven: does every piece print its own letter?
-        if weak.confirmed(every=True):
-            return weak.accepted()
     lettered = lettered_grid(work, img, split.labels)  # cuts too weak: do the letters agree?
     if lettered is not None:
         return SplitDecision(lettered, True, PRINTED_LETTERS, LETTERS_CONFIDENCE)
@@ -241,17 +242,18 @@ class _LetteredPieces:
     and the printed letters then agree, as in an uneven layout whose pieces differ in size.
     Its order and its letters are read once, for both tests (:class:`PiecesLettered`)."""
 
-    def __init__(self, corners: Corners, decision: SplitDecision) -> None:
-        self.corners, self.decision = corners, decision
+    def __init__(self, corners: Corners, decision: SplitDecision, strict: bool = False) -> None:
+        self.corners, self.decision, self.strict = corners, decision, strict
         self.img, self.labels = corners.gray, corners.labels
 
     @functools.cached_property
     def ordered(self) -> SplitDecision:
-        """The division's pieces in label order, the loose reading alone telling
-        columns-first: with the strict one too, more weak divisions read as their letters,
-        and some of them wrong (dev 2 #108: a photograph cut in two and two merged, 7 of
-        10 corners reading right)."""
-        return _in_printed_order(self.corners, self.decision, strict=False)
+        """The division's pieces in label order, columns-first told by the loose reading
+        alone unless ``strict`` (as for an accepted split): with the strict one, more weak
+        divisions read as most of their letters, and some of them are cut wrong (dev 2
+        #108: a photograph cut in two and two merged, 7 of 10 corners reading right),
+        while one whose every piece reads its own letter is right."""
+        return _in_printed_order(self.corners, self.decision, strict=self.strict)
 
     @functools.cached_property
     def letters(self) -> PiecesLettered:
