@@ -244,7 +244,6 @@ class _LetteredPieces:
 
     def __init__(self, corners: Corners, decision: SplitDecision, strict: bool = False) -> None:
         self.corners, self.decision, self.strict = corners, decision, strict
-        self.img, self.labels = corners.gray, corners.labels
 
     @functools.cached_property
     def ordered(self) -> SplitDecision:
