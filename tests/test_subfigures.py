@@ -138,10 +138,10 @@ def assert_panels(found, truth, min_iou: float = 0.85) -> None:
         assert iou(f, t) >= min_iou, (f, t)
 
 
-def assert_split_as_drawn(fig, boxes, labels) -> None:
-    """A generated compound's accepted panels are its true panels (IoU 0.7), each with its
-    printed label."""
-    assert_panels(boxes, [p.box for p in fig.panels], 0.7)
+def assert_split_as_drawn(fig, boxes, labels, min_iou: float = 0.7) -> None:
+    """A generated compound's accepted panels are its true panels (IoU 0.7, or
+    ``min_iou``), each with its printed label."""
+    assert_panels(boxes, [p.box for p in fig.panels], min_iou)
     assert labels == [p.label for p in fig.panels]
 
 
@@ -1247,7 +1247,7 @@ def test_an_unread_panels_letter_inside_a_cell_refuses_the_grid():
     figure splits as drawn by the cut search instead, searched again without its pieces
     that read no letter: ``test_pieces_whose_corner_reads_no_letter_are_searched_again``)."""
     from pmc_pipeline.subfigures import decode_figure
-    from pmc_pipeline.subfigures.lettered import lettered_grid
+    from pmc_pipeline.subfigures.lettered import Corners, lettered_grid
     from pmc_pipeline.subfigures.work import working_copy
 
     fig = dev_compound(1, 275)
@@ -1256,7 +1256,7 @@ def test_an_unread_panels_letter_inside_a_cell_refuses_the_grid():
     fig.image.save(buf, "PNG")
     gray = decode_figure(normalise_image(buf.getvalue()).jpeg, "L")
     labels = split_caption(fig.caption).labels
-    assert lettered_grid(working_copy(gray), gray, labels) is None
+    assert lettered_grid(working_copy(gray), Corners(gray, labels)) is None
 
 
 @pytest.mark.parametrize(
@@ -1779,9 +1779,8 @@ def test_letters_read_strictly_tell_uneven_columns_lettered_down_them():
     fig, decision, boxes, labels = _extracted_split(4, 288, today=True)
     assert fig.family == "uneven_columns" and fig.order == "columns" and fig.letters == "A"
     assert decision.accepted and decision.ordered
-    truth = {p.label: p.box for p in fig.panels}
-    assert labels == ["A", "B", "C", "D"]
-    assert all(iou(box, truth[label]) >= 0.9 for box, label in zip(boxes, labels, strict=True))
+    assert [p.label for p in fig.panels] == ["A", "B", "C", "D"]
+    assert_split_as_drawn(fig, boxes, labels, 0.9)
 
 
 def test_a_weak_division_whose_every_corner_reads_strictly_is_kept_in_that_order():
@@ -1792,9 +1791,8 @@ def test_a_weak_division_whose_every_corner_reads_strictly_is_kept_in_that_order
     fig, decision, boxes, labels = _extracted_split(3, 178, today=True)
     assert fig.family == "uneven_columns" and fig.order == "columns" and fig.background == "black"
     assert decision.accepted and decision.reason == "printed-letters" and decision.ordered
-    truth = {p.label: p.box for p in fig.panels}
-    assert labels == ["A", "B", "C", "D"]
-    assert all(iou(box, truth[label]) >= 0.75 for box, label in zip(boxes, labels, strict=True))
+    assert [p.label for p in fig.panels] == ["A", "B", "C", "D"]
+    assert_split_as_drawn(fig, boxes, labels, 0.75)
 
 
 def test_uneven_columns_without_letters_are_split_unaligned():

@@ -107,7 +107,7 @@ def decide_split(
         if every.confirmed(every=True):
             return every.accepted()
     pieces = [_LetteredPieces(corners, weak) for weak in tried]
-    lettered = lettered_grid(work, img, split.labels)  # cuts too weak: do the letters agree?
+    lettered = lettered_grid(work, corners)  # cuts too weak: do the letters agree?
     if lettered is not None:
         return SplitDecision(lettered, True, PRINTED_LETTERS, LETTERS_CONFIDENCE)
     for weak in pieces:  # an uneven layout: do most pieces print theirs, none against?

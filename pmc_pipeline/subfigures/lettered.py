@@ -52,17 +52,19 @@ ALPHABET = string.ascii_uppercase[:_MAX_PANELS]  # the letters an unnamed figure
 ProbeReads = dict[int, dict[int, list[str | None]]]
 
 
-def lettered_grid(work: Work, gray: Image.Image, labels: list[str]) -> list[Box] | None:
+def lettered_grid(work: Work, corners: Corners) -> list[Box] | None:
     """The panels (figure px, in label order) of the even grid whose cells read as the
-    caption's ``labels`` rows-first or columns-first; None when no grid reads clearly.
+    caption's labels (``corners``: the figure's corners read for them, shared with the
+    other tests of its letters) rows-first or columns-first; None when no grid reads
+    clearly.
 
     Read twice: first each cell's corner, with cuts at gutters and frame lines; then, when
     no grid reads so, with the panel letters printed on the page as anchors for the cuts and
     read where they stand."""
-    n = len(labels)
-    if not 2 <= n <= _MAX_PANELS or not single_letters(labels):
+    n = len(corners.labels)
+    if not 2 <= n <= _MAX_PANELS or not single_letters(corners.labels):
         return None
-    grids = _Grids(work, gray, labels)
+    grids = _Grids(work, corners)
     found = grids.best(anchored=False)
     if found is None:
         letters = _panel_letters(grids.marks())
@@ -168,7 +170,7 @@ def unnamed_grid(work: Work, gray: Image.Image) -> list[Box] | None:
     letters = _panel_letters(letter_marks(gray, list(ALPHABET), work.bg))
     printed = {m.label for m in letters} | {"A"}
     n = sum(1 for _ in itertools.takewhile(printed.__contains__, ALPHABET))
-    grids = _Grids(work, gray, list(ALPHABET[: max(n, 2)]))
+    grids = _Grids(work, Corners(gray, list(ALPHABET[: max(n, 2)])))
     if n >= 2:
         found = grids.best(anchored=False, sure=1.0) or grids.best(anchored=True, sure=1.0)
         if found is not None:
@@ -239,24 +241,25 @@ def _in_sequence(reads: list[str | None], step: int) -> int:
 class _Grids:
     """The even grids of one figure, read for its caption's labels."""
 
-    def __init__(self, work: Work, gray: Image.Image, labels: list[str]) -> None:
-        self.work, self.gray, self.labels = work, gray, labels
+    def __init__(self, work: Work, corners: Corners) -> None:
+        self.work, self.corners = work, corners  # cells' corners read once, grids share them
         self.whole = trim(work, (0, 0, *work.size))
         # a box's cut lines, read once for every grid
         self.lines = {axis: _cut_lines(work, self.whole, axis) for axis in (0, 1)}
         self._marks: list[Reading] | None = None
-        self._reads: dict[Box, Reading | None] = {}  # grids of one figure share cells
 
-    def read(self, box: Box) -> Reading | None:
-        """A cell's corner letter (figure px), as :func:`reads_as` reads it, once."""
-        if box not in self._reads:
-            self._reads[box] = reads_as(self.gray, box, self.labels)
-        return self._reads[box]
+    @property
+    def gray(self) -> Image.Image:
+        return self.corners.gray
+
+    @property
+    def labels(self) -> list[str]:
+        return self.corners.labels
 
     def relabelled(self, labels: list[str]) -> _Grids:
         """The same figure's grids, read for other labels (its cut lines shared)."""
         other = copy.copy(self)
-        other.labels, other._marks, other._reads = labels, None, {}
+        other.corners, other._marks = Corners(self.gray, labels), None
         return other
 
     def marks(self) -> list[Reading]:
@@ -290,7 +293,7 @@ class _Grids:
                 continue
             cells = [trim(work, c) for c in cells]
             boxes = [to_figure(c, work.scale, *self.gray.size) for c in cells]
-            read = [_mark_in(letters, b) or self.read(b) for b in boxes]
+            read = [_mark_in(letters, b) or self.corners.read(b) for b in boxes]
             for order, share in _orders(rows, cols):  # order[k]: the cell that carries labels[k]
                 hits = [k for k, c in enumerate(order) if (r := read[c]) and r.label == labels[k]]
                 right = [read[order[k]] for k in hits]
