@@ -1805,3 +1805,22 @@ def test_uneven_columns_without_letters_are_split_unaligned():
     accepted = [r for r in result.rows if r["decision"] == "accepted"]
     assert len(accepted) == len(fig.panels) == 6
     assert all(r["label"] is None and r["subcaption"] == fig.caption for r in accepted)
+
+
+def test_photographs_meeting_in_one_column_are_cut_where_charts_beside_them_have_white():
+    """A 3x3 grid drawn without gutters (development seed 2): in the first column two
+    photographs meet edge to edge, while beside them charts stand in white. The line between
+    the rows is no gutter (the photographs cross it) and no seam right across (white beside
+    them): photographs meeting along part of it and nothing else crossing it cut it."""
+    reason = assert_extracted_splits_as_drawn(2, 339, "grid", 9, today=True)
+    assert reason == "accepted"
+
+
+def test_a_bar_outline_beside_its_fill_is_no_seam_in_a_chart():
+    """Dark bars of a chart under a caption naming two panels (development seed 1): a bar's
+    outline steps to its fill all down the bar, which stands on the axis, so the line
+    between them steps along most of what crosses it, as between two photographs; but past
+    the outline is white, no photograph: no cut, the chart stays whole."""
+    fig = dev_single(1, 0)
+    assert fig.family == "bar_rotated"
+    assert decided(jpeg(fig.image), 2) == []

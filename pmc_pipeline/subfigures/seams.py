@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .boxes import Box
-from .work import LINE_MAX, WHITE, Work, median, share
+from .work import LINE_MAX, WHITE, Work, median, runs, share
 
 _SEAM_STEP = 24  # a seam between abutting photos is a grey step this large ...
 _SEAM_SPAN = 0.5  # ... along at least this fraction of the region ...
@@ -26,6 +26,10 @@ _SEAM_WHITE_REGION = 0.3  # ... in a region this little white
 _SEAM_WHITE_PART = 0.5  # or white beside a seam along this much of it at most, where it steps
 _HELD = 0.8  # between photographs along this much of the rest
 _STRONG_TIERS = ((_SEAM_SPAN, _SEAM_PEAK), (_CLEAN_SPAN, _CLEAN_PEAK))  # (span, peak), either
+_PART_SPAN = 0.15  # in a region with white: photographs meet along this share of a line at
+# least, and nothing else crosses it (``part_seams``), ...
+_DEEP = 3  # ... photographs this deep (work px) on both sides: a bar's outline and its fill,
+# or a photograph's edge blended with the white beside it, step along a line too
 
 
 def seam_cuts(work: Work, region: Box, axis: int, faint: bool = False) -> list[tuple[int, float]]:
@@ -60,8 +64,38 @@ def seam_cuts(work: Work, region: Box, axis: int, faint: bool = False) -> list[t
                 for k in _across_lines(sub, found, axis)
                 if _photo_sides(white_share, k) or _between_photos(step, white, axis, k)
             ]
+        else:
+            seams = _part_seams(work, region, axis)
         work.seams[key] = seams
     return work.seams[key]
+
+
+def _part_seams(work: Work, region: Box, axis: int) -> list[tuple[int, float]]:
+    """Lines where photographs meet along part of a region and nothing else crosses it:
+    photographs set edge to edge in one column of a grid whose other columns hold charts
+    with white about them. Along such a line every stretch with content on both sides
+    steps between photographs (``_HELD`` of it), content ``_DEEP`` on both sides, and
+    elsewhere one side is blank: a line through a chart beside the photographs crosses its
+    axis or data, which do not step."""
+    x0, y0, x1, y1 = region
+    sub = work.a[y0:y1, x0:x1]
+    lines = sub if axis == 1 else sub.T
+    content = np.take(~work.background, lines)
+    a, b = lines[1:], lines[:-1]
+    both = content[1:] & content[:-1]
+    met = both & (np.maximum(a, b) - np.minimum(a, b) > _SEAM_STEP)
+    along = share(met, 1)
+    out = []
+    for k in _seam_positions(along, ((_PART_SPAN, _SEAM_PEAK),)):
+        if k < _DEEP or k + _DEEP > len(lines):
+            continue
+        crossed = runs(both[k - 1])
+        if not all(met[k - 1, s:e].mean() >= _HELD for s, e in crossed):
+            continue
+        deep = content[k - _DEEP : k + _DEEP, met[k - 1]].all(axis=0)
+        if deep.mean() >= _HELD:
+            out.append(k)
+    return [(k, float(along[k - 1])) for k in _across_lines(lines, out, 1)]
 
 
 def _across_lines(sub: np.ndarray, found: list[int], axis: int) -> list[int]:
