@@ -1824,3 +1824,47 @@ def test_a_bar_outline_beside_its_fill_is_no_seam_in_a_chart():
     fig = dev_single(1, 0)
     assert fig.family == "bar_rotated"
     assert decided(jpeg(fig.image), 2) == []
+
+
+def _single_named(seed: int, index: int, n: int):
+    """A generated development single (today's families) as the split stage sees it after
+    extraction, under a caption naming n panels: its family and decision."""
+    from tests.fixtures.synthetic_figures import _single
+
+    fig = _single("dev", seed, index)
+    buf = io.BytesIO()
+    fig.image.save(buf, "PNG")
+    caption = "Figure. " + " ".join(f"({chr(65 + k)}) Part {k}." for k in range(n))
+    result = split_figure(
+        {"key": "PMC1_F1", "caption": caption}, normalise_image(buf.getvalue()).jpeg
+    )
+    return fig.family, result.decision
+
+
+def test_a_legend_boxed_in_beside_its_chart_is_no_panel():
+    """A line chart with its legend boxed in beside it, a gutter between (development seed
+    1): the frame runs right across the legend as an axis runs across a chart, but inside it
+    stand only lines of text, so the legend is no panel and the chart stays whole under a
+    caption naming two panels."""
+    family, decision = _single_named(1, 30, 2)
+    assert family == "line_legend"
+    assert not decision.accepted
+
+
+@pytest.mark.parametrize("index", [109, 136, 166, 255])
+def test_a_colour_bar_beside_its_heatmap_is_no_panel(index):
+    """Heatmaps with their colour bar standing off behind a gutter (development seed 1): the
+    bar runs right down its piece, as a photograph would, but it is narrow and beside it
+    stand only its ticks and title, so it is no panel, framed or not."""
+    family, decision = _single_named(1, index, 2)
+    assert family == "heatmap_colorbar"
+    assert not decision.accepted
+
+
+def test_a_stained_section_filling_the_figure_is_not_cut_along_its_pale_ground():
+    """A stained section filling the figure (development seed 1), its border the tissue's
+    pink: a band without nuclei runs right across it, every pixel of the ground's grey, but
+    mottled as no page is, so it is no gutter and the photograph stays whole."""
+    family, decision = _single_named(1, 113, 2)
+    assert family == "microscopy"
+    assert not decision.accepted

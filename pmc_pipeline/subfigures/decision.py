@@ -32,7 +32,7 @@ from .lettered import Corners, PiecesLettered, lettered_grid, unnamed_grid
 from .letters import order_contradicted, printed_order, single_letters
 from .roles import cuts_one_block
 from .tiles import tile_panels
-from .work import DARK, Work, exact_copy, to_figure, working_copy
+from .work import DARK, PAGE, Work, exact_copy, to_figure, working_copy
 
 # Reasons, one per figure.
 ACCEPTED = "accepted"  # the caption names n panels; clean cuts give n panels
@@ -57,8 +57,6 @@ REGULAR = 1.5  # side are of about one length (within this ratio: axis labels di
 REGULAR_TILES = 1.2  # one length where a cut is a seam or the figure is dark: tiles of a
 # mosaic are, while the black inside fluorescence photographs looks like a black gutter
 EXACT_TILES = 1.1  # tiles cut at seams where only exact black is background: this even
-PAGE = 200  # a figure's ground this light is a page (white, pale colour): a mid-grey "ground" is
-# a photograph filling the figure, whose smooth grey stretches are no gutters however wide
 LETTERS_CONFIDENCE = 0.75  # caption, an even grid and most printed letters agree; no clean cuts
 GUTTERS_CONFIDENCE = 0.75  # a split on wide gutters alone: clean cuts, but no count to agree
 

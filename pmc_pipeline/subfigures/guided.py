@@ -26,7 +26,7 @@ from .boxes import Box, area
 from .frames import frame_cuts
 from .roles import MIN_SIDE_PX, is_panel, is_ruled, min_area, min_side, small_table, stacked_chart
 from .seams import seam_cuts
-from .work import DARK, MIN_GUTTER, Work, runs, trim
+from .work import DARK, MIN_GUTTER, PAGE, Work, runs, trim
 
 SEAM_STRENGTH = 3.0  # a seam between abutting photographs counts as a gutter this wide (fig px),
 SEAM_ALONG = 0.1  # and this much more per share of its line it steps along: of two divisions
@@ -35,6 +35,7 @@ SEAM_ALONG = 0.1  # and this much more per share of its line it steps along: of 
 FRAME_STRENGTH = 2.0  # a frame line where charts meet (``frames``), as a gutter this wide
 FLANKED = 8.0  # added to a gutter with dense content right beside it on both sides: a clean
 _DENSE = 0.5  # line through photographs (this much content) is no gap between text lines
+_FLAT = 3.0  # grey levels: a gutter on a mid-grey ground varies less than this (JPEG noise)
 UNEVEN = 1.0  # charged per unit of |log(length ratio)| between neighbouring pieces
 _MAX_CUTS = 6  # the strongest cuts of a strip along one axis that the search considers
 _MAX_PANELS = 16  # more labels than this: the search is not tried (the figure stays whole)
@@ -258,6 +259,8 @@ class _Search:
             for s, e, extra in self._letters_joined(box, axis, runs(blank))
             if s > 0 and e < blank.size
         ]
+        if DARK <= self.work.bg < PAGE:  # a photograph's ground: no gutter where it mottles
+            found = [cut for cut in found if self._flat(box, axis, cut)]
         if len(found) < need:
             found += self._thin_gutters(box, axis, counts, dense, found)
         if len(found) < need:
@@ -268,6 +271,15 @@ class _Search:
         if len(found) > _MAX_CUTS:
             found = sorted(found, key=lambda c: -c[2])[:_MAX_CUTS]
         return sorted(found)
+
+    def _flat(self, box: Box, axis: int, cut: Cut) -> bool:
+        """Whether a gutter's grey is flat (within ``_FLAT``, its edge lines left out): a
+        page's is, while the smooth ground of a photograph filling the figure (a stained
+        section between its nuclei) mottles, though every pixel is of its grey."""
+        s, e, _ = cut
+        inner = (s + 1, e - 1) if e - s > 2 else (s, e)
+        x0, y0, x1, y1 = _band(box, axis, *inner)
+        return float(self.work.a[y0:y1, x0:x1].std()) <= _FLAT
 
     def _thin_gutters(
         self, box: Box, axis: int, counts: np.ndarray, dense: float, found: list[Cut]

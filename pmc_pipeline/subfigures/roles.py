@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from .boxes import Box
+from .boxes import Box, area
 from .work import (
     LINE_MAX,
     Runs,
@@ -46,6 +46,9 @@ _STRIPS = 3  # a blot has this many strips at least, of one span, where it is a 
 _FILLED = 0.75  # a strip's columns hold content on this share of its lines (a faint edge line)
 _SAME_SPAN = 0.03  # strips of one blot start and end within this share of their length,
 _SAME_DEPTH = 1.5  # and are about one depth (within this ratio)
+_BAR_SHARE = 0.34  # a colour bar is at most this share of its piece across (ticks, a title),
+_GRADE_SPREAD = 24  # grey levels across it on one line at most (JPEG ringing, a tick) ...
+_GRADED = 0.9  # ... on this share of its lines
 _RULES = 3  # rules of one extent at least: a table's (over and under its header, at its foot)
 _TABLE_LINES = 3  # a piece of a table holds this many lines of text at least, ...
 _TABLE_GAPS = 2  # ... in columns parted by this many blank gaps at least, ...
@@ -176,7 +179,7 @@ def _has_structure(work: Work, box: Box) -> bool:
         min(_STRUCTURE * h, _STRUCTURE_FIG * h_fig),
     )
     if runs.has(_SPANNING * w, axis=1) or runs.has(_SPANNING * h, axis=0):
-        return True  # photos, frames, axes across the whole panel
+        return not _annotation(work, box, runs.mask)  # photos, frames, axes across it
     if runs.has(need_w, axis=1) or runs.has(need_h, axis=0):
         deep = _BAND / work.scale
         if _band_depth(runs.mask, need_w, 1) >= deep or _band_depth(runs.mask, need_h, 0) >= deep:
@@ -187,6 +190,77 @@ def _has_structure(work: Work, box: Box) -> bool:
     if _blot_strips(runs.mask, _BAND / work.scale):
         return True
     return _has_blob(runs.mask, _BLOB_MIN / work.scale, _BLOB_MAX / work.scale)
+
+
+def _annotation(work: Work, box: Box, mask: np.ndarray) -> bool:
+    """Whether the runs right across a piece are only those of an annotation: a colour bar
+    (``_colour_bar``) or a legend's frame (``_framed_legend``). Runs right across a piece
+    make it a panel otherwise (a photograph, a chart's axes, a frame)."""
+    h, w = mask.shape
+    rows = np.flatnonzero(long_runs(mask, _SPANNING * w)[0])
+    cols = np.flatnonzero(long_runs(mask.T, _SPANNING * h)[0])
+    return (
+        _colour_bar(work, box, rows, cols, 0)
+        or _colour_bar(work, box, cols, rows, 1)
+        or _framed_legend(work, box, rows, cols)
+    )
+
+
+def _framed_legend(work: Work, box: Box, rows: np.ndarray, cols: np.ndarray) -> bool:
+    """Whether the rows and columns holding runs right across a piece are only a frame
+    about its edges, with lines of text inside (``_is_label_block``): a legend boxed in,
+    which a gutter parts from its chart like a panel, while a framed chart has its tick
+    labels outside its frame and a framed photograph or drawing holds long runs inside."""
+    x0, y0, x1, y1 = box
+    edge = LINE_MAX
+    if min(x1 - x0, y1 - y0) <= 4 * (edge + 1):  # too small to hold lines of text inside
+        return False
+    for lines, length in ((rows, y1 - y0), (cols, x1 - x0)):
+        at_edges = (lines <= edge) | (lines >= length - 1 - edge)
+        if not lines.size or not at_edges.all():
+            return False
+        if lines.min() > edge or lines.max() < length - 1 - edge:
+            return False
+    inner = trim(work, (x0 + edge + 1, y0 + edge + 1, x1 - edge - 1, y1 - edge - 1))
+    return _is_label_block(work, inner)
+
+
+def _colour_bar(work: Work, box: Box, across: np.ndarray, along: np.ndarray, axis: int) -> bool:
+    """Whether a piece is a colour bar with its ticks and title: no line holds a run right
+    across it one way (``across``), the lines that do the other way (``along``: columns
+    for axis=0) lie in a band thicker than a line (an axis cut off with its tick labels
+    is no bar) and at most ``_BAR_SHARE`` of the piece, one grey across (``_graded``),
+    and beside that band stands text only (``_text_only``)."""
+    if across.size or not along.size:
+        return False
+    x0, y0, x1, y1 = box
+    start, length = (x0, x1 - x0) if axis == 0 else (y0, y1 - y0)
+    a, b = start + int(along[0]), start + int(along[-1]) + 1
+    if not LINE_MAX < b - a <= _BAR_SHARE * length:  # a filled bar: no axis line
+        return False
+    if not _graded(work.a[y0:y1, a:b] if axis == 0 else work.a[a:b, x0:x1].T):
+        return False
+    sides = ((x0, y0, a, y1), (b, y0, x1, y1)) if axis == 0 else ((x0, y0, x1, a), (x0, b, x1, y1))
+    return all(_text_only(work, trim(work, side)) for side in sides if area(side) > 0)
+
+
+def _graded(bar: np.ndarray) -> bool:
+    """Whether a bar (its length down the rows) is one grey across nearly every line, its
+    edges (a frame) left out: a colour bar changes only along its length, while a narrow
+    chart filled with areas or bars changes across it where their edges cross."""
+    inner = bar[:, LINE_MAX:-LINE_MAX] if bar.shape[1] > 2 * LINE_MAX + 1 else bar
+    spread = inner.max(axis=1).astype(np.int16) - inner.min(axis=1)
+    return float(np.mean(spread <= _GRADE_SPREAD)) >= _GRADED
+
+
+def _text_only(work: Work, box: Box) -> bool:
+    """Whether a box holds no run of content half its width or height and no blob of a
+    drawing's size: tick labels and a title, no chart or photograph."""
+    runs = Runs(work.content(box))
+    w, h = box[2] - box[0], box[3] - box[1]
+    if runs.has(_STRUCTURE * w, axis=1) or runs.has(_STRUCTURE * h, axis=0):
+        return False
+    return not _has_blob(runs.mask, _BLOB_MIN / work.scale, _BLOB_MAX / work.scale)
 
 
 def _blot_strips(mask: np.ndarray, deep: float) -> bool:

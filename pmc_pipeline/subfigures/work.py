@@ -24,6 +24,8 @@ _BG_TOL = 24  # blank lines this close to the border colour are background, when
 _EXACT_TOL = 3  # grey levels off the border colour that a gutter drawn in it may show (JPEG)
 _UNIFORM_BORDER = 0.8  # this much of the border has that colour
 DARK = 128  # a border darker than this makes a dark figure, where white is content
+PAGE = 200  # a figure's ground this light is a page (white, pale colour): a mid-grey "ground" is
+# a photograph filling the figure, whose smooth grey stretches are no gutters however wide
 LINE_MAX = 3  # a blank band of another colour at most this thick (work px) is a separator
 _CONTENT = 16  # a pixel this far from its background is content (pale photos too)
 
