@@ -44,7 +44,8 @@ def seam_cuts(work: Work, region: Box, axis: int, faint: bool = False) -> list[t
     white stands beside it: an axis, a frame or a bar edge has white along one side. A thin
     light line between two photographs gives two seams and a sliver, which folds away.
     ``faint`` also takes steps along a small part of the line (two dark fluorescence images
-    meet in a few bright places only) that stand out yet more from the lines nearby.
+    meet in a few bright places only) that stand out yet more from the lines nearby, and
+    in a region with white, photographs meeting along part of a line (``_part_seams``).
     """
     key = (region, axis, faint)
     if key not in work.seams:
@@ -64,7 +65,8 @@ def seam_cuts(work: Work, region: Box, axis: int, faint: bool = False) -> list[t
                 for k in _across_lines(sub, found, axis)
                 if _photo_sides(white_share, k) or _between_photos(step, white, axis, k)
             ]
-        else:
+        elif faint:  # searched again: photographs meeting along part of a line (found
+            # where a search finds no division, as they lengthen every search they join)
             seams = _part_seams(work, region, axis)
         work.seams[key] = seams
     return work.seams[key]
@@ -78,24 +80,34 @@ def _part_seams(work: Work, region: Box, axis: int) -> list[tuple[int, float]]:
     elsewhere one side is blank: a line through a chart beside the photographs crosses its
     axis or data, which do not step."""
     x0, y0, x1, y1 = region
-    sub = work.a[y0:y1, x0:x1]
-    lines = sub if axis == 1 else sub.T
-    content = np.take(~work.background, lines)
-    a, b = lines[1:], lines[:-1]
-    both = content[1:] & content[:-1]
-    met = both & (np.maximum(a, b) - np.minimum(a, b) > _SEAM_STEP)
+    (s, e), (c0, c1) = ((y0, y1), (x0, x1)) if axis == 1 else ((x0, x1), (y0, y1))
+    met = _photo_steps(work, axis)[s : e - 1, c0:c1]
     along = share(met, 1)
+    lines = work.a[y0:y1, x0:x1] if axis == 1 else work.a[y0:y1, x0:x1].T
     out = []
     for k in _seam_positions(along, ((_PART_SPAN, _SEAM_PEAK),)):
         if k < _DEEP or k + _DEEP > len(lines):
             continue
-        crossed = runs(both[k - 1])
-        if not all(met[k - 1, s:e].mean() >= _HELD for s, e in crossed):
+        near = np.take(~work.background, lines[k - _DEEP : k + _DEEP])  # lines k-3 .. k+2
+        both = near[_DEEP - 1] & near[_DEEP]
+        if not all(met[k - 1, a:b].mean() >= _HELD for a, b in runs(both)):
             continue
-        deep = content[k - _DEEP : k + _DEEP, met[k - 1]].all(axis=0)
-        if deep.mean() >= _HELD:
+        if near[:, met[k - 1]].all(axis=0).mean() >= _HELD:
             out.append(k)
     return [(k, float(along[k - 1])) for k in _across_lines(lines, out, 1)]
+
+
+def _photo_steps(work: Work, axis: int) -> np.ndarray:
+    """Where each line of the working copy steps by ``_SEAM_STEP`` from the line before,
+    with content on both: rows for axis=1 (h-1 by w), columns for axis=0 (w-1 by h). Read
+    once per figure: the search asks it of many regions."""
+    if axis not in work.steps:
+        lines = work.a if axis == 1 else work.a.T
+        content = np.take(~work.background, lines)
+        a, b = lines[1:], lines[:-1]
+        step = np.maximum(a, b) - np.minimum(a, b) > _SEAM_STEP
+        work.steps[axis] = content[1:] & content[:-1] & step
+    return work.steps[axis]
 
 
 def _across_lines(sub: np.ndarray, found: list[int], axis: int) -> list[int]:

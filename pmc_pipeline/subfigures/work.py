@@ -45,6 +45,7 @@ class Work:
     trims: dict[Box, Box] = field(default_factory=dict)
     masks: dict[int, np.ndarray] = field(default_factory=dict)
     seams: dict[tuple[Box, int, bool], list[tuple[int, float]]] = field(default_factory=dict)
+    steps: dict[int, np.ndarray] = field(default_factory=dict)  # seams' photo steps, per axis
     frames: dict[tuple[Box, int], list[tuple[int, int]]] = field(default_factory=dict)
     # the cut search's: content pixels summed down (axis 0) and across (axis 1), of the
     # working copy and (``True``) of the unreduced figure; and the cuts of a box (box, axis,
