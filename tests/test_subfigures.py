@@ -145,11 +145,15 @@ def assert_split_as_drawn(fig, boxes, labels, min_iou: float = 0.7) -> None:
     assert labels == [p.label for p in fig.panels]
 
 
+def naming(n: int) -> str:
+    """A caption naming n panels, (A) to the nth letter."""
+    return "Figure. " + " ".join(f"({chr(65 + k)}) Part {k}." for k in range(n))
+
+
 def decided(img: Image.Image, n: int) -> list:
     """The accepted panels of a figure whose caption names n panels (none for n < 2); []
     when kept whole."""
-    caption = "Figure. " + " ".join(f"({chr(65 + k)}) Part {k}." for k in range(n))
-    decision = decide_split(img.convert("L"), split_caption(caption))
+    decision = decide_split(img.convert("L"), split_caption(naming(n)))
     return decision.boxes if decision.accepted else []
 
 
@@ -960,12 +964,12 @@ def _extracted(seed: int, index: int, today: bool = False):
     return _split_extracted(dev_compound(seed, index, today=today))
 
 
-def _split_extracted(fig):
-    """A generated figure split from its normalised JPEG, with its caption."""
+def _split_extracted(fig, caption: str | None = None):
+    """A generated figure split from its normalised JPEG, with its caption (or ``caption``)."""
     buf = io.BytesIO()
     fig.image.save(buf, "PNG")
     data = normalise_image(buf.getvalue()).jpeg
-    return fig, split_figure({"key": "PMC1_F1", "caption": fig.caption}, data)
+    return fig, split_figure({"key": "PMC1_F1", "caption": caption or fig.caption}, data)
 
 
 def _extracted_split(seed: int, index: int, today: bool = False):
@@ -1831,13 +1835,7 @@ def _single_named(seed: int, index: int, n: int):
     extraction, under a caption naming n panels: its family and decision."""
     from tests.fixtures.synthetic_figures import _single
 
-    fig = _single("dev", seed, index)
-    buf = io.BytesIO()
-    fig.image.save(buf, "PNG")
-    caption = "Figure. " + " ".join(f"({chr(65 + k)}) Part {k}." for k in range(n))
-    result = split_figure(
-        {"key": "PMC1_F1", "caption": caption}, normalise_image(buf.getvalue()).jpeg
-    )
+    fig, result = _split_extracted(_single("dev", seed, index), naming(n))
     return fig.family, result.decision
 
 

@@ -100,13 +100,14 @@ def _part_seams(work: Work, region: Box, axis: int) -> list[tuple[int, float]]:
 def _photo_steps(work: Work, axis: int) -> np.ndarray:
     """Where each line of the working copy steps by ``_SEAM_STEP`` from the line before,
     with content on both: rows for axis=1 (h-1 by w), columns for axis=0 (w-1 by h). Read
-    once per figure: the search asks it of many regions."""
-    if axis not in work.steps:
-        lines = work.a if axis == 1 else work.a.T
-        content = np.take(~work.background, lines)
-        a, b = lines[1:], lines[:-1]
-        step = np.maximum(a, b) - np.minimum(a, b) > _SEAM_STEP
-        work.steps[axis] = content[1:] & content[:-1] & step
+    once per figure, both ways from one content mask: the search asks it of many regions,
+    along rows and columns."""
+    if not work.steps:
+        content = np.take(~work.background, work.a)
+        for way, lines, inked in ((1, work.a, content), (0, work.a.T, content.T)):
+            a, b = lines[1:], lines[:-1]
+            step = np.maximum(a, b) - np.minimum(a, b) > _SEAM_STEP
+            work.steps[way] = inked[1:] & inked[:-1] & step
     return work.steps[axis]
 
 
