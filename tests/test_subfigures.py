@@ -1859,6 +1859,16 @@ def test_a_colour_bar_beside_its_heatmap_is_no_panel(index):
     assert not decision.accepted
 
 
+def test_a_bar_top_on_a_grey_plot_ground_is_no_seam():
+    """A grouped bar chart on a grey plot ground (development seed 1 #146): the ground
+    leaves little white, as photographs do, and the top of one bar steps across its line
+    as two photographs meeting would; but one flat grey fills most of it, a chart's ground,
+    so no seam is sought there and the chart stays whole."""
+    family, decision = _single_named(1, 146, 2)
+    assert family == "grouped_bars_legend"
+    assert not decision.accepted
+
+
 def test_a_stained_section_filling_the_figure_is_not_cut_along_its_pale_ground():
     """A stained section filling the figure (development seed 1), its border the tissue's
     pink: a band without nuclei runs right across it, every pixel of the ground's grey, but

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .boxes import Box
-from .work import LINE_MAX, WHITE, Work, median, runs, share
+from .work import DARK, LINE_MAX, WHITE, Work, median, runs, share
 
 _SEAM_STEP = 24  # a seam between abutting photos is a grey step this large ...
 _SEAM_SPAN = 0.5  # ... along at least this fraction of the region ...
@@ -25,6 +25,8 @@ _SEAM_WHITE_SIDE = 0.1  # ... between photographs: this little white on both sid
 _SEAM_WHITE_REGION = 0.3  # ... in a region this little white
 _SEAM_WHITE_PART = 0.5  # or white beside a seam along this much of it at most, where it steps
 _HELD = 0.8  # between photographs along this much of the rest
+_GROUND_TOL = 2  # a chart's grey ground: one grey within this (JPEG) ...
+_GROUND_SHARE = 0.4  # ... over this share of a region
 _STRONG_TIERS = ((_SEAM_SPAN, _SEAM_PEAK), (_CLEAN_SPAN, _CLEAN_PEAK))  # (span, peak), either
 _PART_SPAN = 0.15  # in a region with white: photographs meet along this share of a line at
 # least, and nothing else crosses it (``part_seams``), ...
@@ -51,8 +53,8 @@ def seam_cuts(work: Work, region: Box, axis: int, faint: bool = False) -> list[t
     if key not in work.seams:
         x0, y0, x1, y1 = region
         seams: list[tuple[int, float]] = []
-        if share(work.a[y0:y1:4, x0:x1:4] >= WHITE) <= _SEAM_WHITE_REGION:
-            sub = work.a[y0:y1, x0:x1]
+        sub = work.a[y0:y1, x0:x1]
+        if share(sub[::4, ::4] >= WHITE) <= _SEAM_WHITE_REGION and not _chart_ground(sub, work.bg):
             a, b = (sub[1:], sub[:-1]) if axis == 1 else (sub[:, 1:], sub[:, :-1])
             step = np.maximum(a, b) - np.minimum(a, b) > _SEAM_STEP  # |grey step|, in uint8
             white = sub >= WHITE
@@ -70,6 +72,20 @@ def seam_cuts(work: Work, region: Box, axis: int, faint: bool = False) -> list[t
             seams = _part_seams(work, region, axis)
         work.seams[key] = seams
     return work.seams[key]
+
+
+def _chart_ground(sub: np.ndarray, page: int) -> bool:
+    """Whether a region little white is a chart on a grey ground, not photographs: one
+    light grey (within ``_GROUND_TOL``), not the page's, covers ``_GROUND_SHARE`` of it,
+    as a plot area's fill does, while a photograph's grey varies (black about fluorescence
+    photographs, dark, is their ground). A bar's top on such a ground steps like a faint
+    seam."""
+    counts = np.bincount(sub[::2, ::2].ravel(), minlength=256)
+    level = int(counts.argmax())
+    if level < DARK or abs(level - page) <= _GROUND_TOL:
+        return False
+    near = counts[max(0, level - _GROUND_TOL) : level + _GROUND_TOL + 1].sum()
+    return bool(near >= _GROUND_SHARE * counts.sum())
 
 
 def _part_seams(work: Work, region: Box, axis: int) -> list[tuple[int, float]]:
