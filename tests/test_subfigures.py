@@ -1859,6 +1859,29 @@ def test_a_colour_bar_beside_its_heatmap_is_no_panel(index):
     assert not decision.accepted
 
 
+@pytest.mark.parametrize("index", [35, 94, 110, 162])
+def test_a_table_is_not_cut_between_its_rows(index):
+    """Tables drawn as images (development seed 1) under a caption naming two panels: the
+    gap between two rows is the only cut, and both halves are lines of text whose columns
+    stand where the whole table's do, so the table stays whole. Among them: a small table
+    whose rules run into its header (no blank row between), one shading every other row,
+    and one cut under its header and first row (two lines above the cut)."""
+    family, decision = _single_named(1, index, 2)
+    assert family == "table_image"
+    assert not decision.accepted
+
+
+@pytest.mark.parametrize("index", [40, 56, 191])
+def test_a_legend_cut_off_by_the_figure_edge_is_no_panel(index):
+    """Charts with their legend beside them, cut off by the figure's edge (development seed
+    1): its frame is open on one side (or it is filled grey, its corners rounded), so no
+    closed frame marks it, but inside stand only entries (a marker or a swatch and words)
+    one above the other, so it is no panel and the chart stays whole."""
+    family, decision = _single_named(1, index, 2)
+    assert family in ("line_legend", "stacked_area")
+    assert not decision.accepted
+
+
 def test_a_bar_top_on_a_grey_plot_ground_is_no_seam():
     """A grouped bar chart on a grey plot ground (development seed 1 #146): the ground
     leaves little white, as photographs do, and the top of one bar steps across its line

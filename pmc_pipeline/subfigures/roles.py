@@ -15,6 +15,8 @@ from scipy import ndimage
 
 from .boxes import Box, area
 from .work import (
+    CONTENT,
+    DARK,
     LINE_MAX,
     Runs,
     Work,
@@ -23,6 +25,7 @@ from .work import (
     long_runs,
     runs,
     trim,
+    unlike,
 )
 
 _MIN_SIDE_FRAC = 0.08  # a panel spans at least this fraction of the figure's width and height
@@ -49,11 +52,15 @@ _SAME_DEPTH = 1.5  # and are about one depth (within this ratio)
 _BAR_SHARE = 0.34  # a colour bar is at most this share of its piece across (ticks, a title),
 _GRADE_SPREAD = 24  # grey levels across it on one line at most (JPEG ringing, a tick) ...
 _GRADED = 0.9  # ... on this share of its lines
+_ENTRIES = 2  # a legend has this many entries at least, one above the other
+_KEY_RUN = 0.3  # a legend's markers, line samples and words each run this share of it at most
+_FRAME = 0.8  # a frame line is inked along this share of its length at least
 _RULES = 3  # rules of one extent at least: a table's (over and under its header, at its foot)
 _TABLE_LINES = 3  # a piece of a table holds this many lines of text at least, ...
 _TABLE_GAPS = 2  # ... in columns parted by this many blank gaps at least, ...
 _ALIGNED = 0.8  # ... and this share of either piece's gaps fall within the other's,
 _ROW_GAP = 3.0  # ... and parted by no blank gutter deeper than this many text lines
+_SHADE = 24  # a row of text stands on a ground this near the page's (a table's shaded row)
 
 
 def is_panel(work: Work, box: Box) -> bool:
@@ -168,8 +175,8 @@ def _structured(work: Work, box: Box) -> bool:
 
 
 def _has_structure(work: Work, box: Box) -> bool:
-    """A long unbroken run of content (axis, frame, photo) outside a block of labels, else a
-    big blob (a drawing)."""
+    """A long unbroken run of content (axis, frame, photo) outside a block of labels or a
+    legend, else a big blob (a drawing) that is no legend's."""
     x0, y0, x1, y1 = box
     w_fig, h_fig = work.size
     w, h = x1 - x0, y1 - y0
@@ -186,10 +193,11 @@ def _has_structure(work: Work, box: Box) -> bool:
             return True
         if _ruled(runs.mask, need_w):  # its own ground, as read for the runs: a framed
             return True  # legend's text lines read as thick bands there, no thin rules
-        return not _is_label_block(work, box)
+        return not _is_label_block(work, box) and not _legend(work, box)
     if _blot_strips(runs.mask, _BAND / work.scale):
         return True
-    return _has_blob(runs.mask, _BLOB_MIN / work.scale, _BLOB_MAX / work.scale)
+    blob = _has_blob(runs.mask, _BLOB_MIN / work.scale, _BLOB_MAX / work.scale)
+    return blob and not _legend(work, box)  # a legend's line samples join its markers
 
 
 def _annotation(work: Work, box: Box, mask: np.ndarray) -> bool:
@@ -203,7 +211,71 @@ def _annotation(work: Work, box: Box, mask: np.ndarray) -> bool:
         _colour_bar(work, box, rows, cols, 0)
         or _colour_bar(work, box, cols, rows, 1)
         or _framed_legend(work, box, rows, cols)
+        or _legend(work, box)
     )
+
+
+def _legend(work: Work, box: Box) -> bool:
+    """Whether a piece is a legend, framed or not, cut off by the figure's edge or not:
+    inside any frame lines at its edges, its ink (read against its own ground: a legend
+    may be filled) lies in ``_ENTRIES`` or more thin strips one above the other (an entry:
+    a marker, a line or a swatch, and words), none holding an unbroken run ``_KEY_RUN`` of
+    the piece's width (a bar of a chart without axes, a blot's lane) and no blob bigger
+    than a marker, in one column of entries (a table's lines part into columns of values)."""
+    x0, y0, x1, y1 = box
+    sub = work.a[y0:y1, x0:x1]
+    ground = int(np.bincount(sub.ravel(), minlength=256).argmax())
+    ink = _unframed(unlike(sub, ground, CONTENT))
+    strips = runs(ink.any(axis=1))
+    if len(strips) < _ENTRIES:
+        return False
+    width = x1 - x0
+    for s, e in strips:
+        inked = np.flatnonzero(ink[s:e].any(axis=0))
+        if inked[-1] - inked[0] + 1 < _LABEL_ASPECT * (e - s):
+            return False
+    if Runs(ink).has(_KEY_RUN * width, axis=1):  # a bar, a blot's lane: no marker's
+        return False
+    if _has_blob(ink, _BLOB_MIN / work.scale, _BLOB_MAX / work.scale):
+        return False  # a blot's lane of bands, a drawing: bigger than a marker or swatch
+    if is_ruled(work, box):  # a table: ruled over and under its header, at its foot ...
+        return False
+    return len(_gaps_down(ink, strips)) < _TABLE_GAPS  # ... its lines in columns
+
+
+def _gaps_down(ink: np.ndarray, strips: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The interior gaps blank down all strips of text but a quarter, as wide as a strip
+    is deep at least: the gaps between a table's columns of values. A legend has one at
+    most, between its markers and its words (their right ends are ragged)."""
+    votes = np.sum([~ink[s:e].any(axis=0) for s, e in strips], axis=0)
+    blank = votes >= len(strips) - len(strips) // 4
+    depth = float(np.median([e - s for s, e in strips]))
+    inked = np.flatnonzero(~blank)
+    if not inked.size:
+        return []
+    return [(s, e) for s, e in runs(blank) if inked[0] < s and e <= inked[-1] and e - s >= depth]
+
+
+def _unframed(ink: np.ndarray) -> np.ndarray:
+    """A piece's ink without the frame at its edges: lines inked along most of their
+    length, within a few pixels of an edge, and all beyond them (a rounded corner)."""
+    h, w = ink.shape
+    out = ink.copy()
+    edge = 2 * (LINE_MAX + 1)
+    for lines, length, axis in ((ink.sum(axis=1), w, 0), (ink.sum(axis=0), h, 1)):
+        framed = np.flatnonzero(lines >= _FRAME * length)
+        first = framed[framed < edge]
+        last = framed[framed >= lines.size - edge]
+        cut = np.zeros(lines.size, dtype=bool)
+        if first.size:
+            cut[: first.max() + 2] = True
+        if last.size:
+            cut[last.min() - 1 :] = True
+        if axis == 0:
+            out[cut] = False
+        else:
+            out[:, cut] = False
+    return out
 
 
 def _framed_legend(work: Work, box: Box, rows: np.ndarray, cols: np.ndarray) -> bool:
@@ -428,12 +500,20 @@ def one_table(work: Work, upper: Box, lower: Box) -> bool:
     x0, x1 = max(upper[0], lower[0]), min(upper[2], lower[2])
     if x1 - x0 < 0.8 * min(upper[2] - upper[0], lower[2] - lower[0]):
         return False
-    above, line_above = _column_gaps(work, (x0, upper[1], x1, upper[3]))
-    below, line_below = _column_gaps(work, (x0, lower[1], x1, lower[3]))
+    # a piece of one or two lines (a header and a row) is a table's too, cut short
+    above, line_above = _column_gaps(work, (x0, upper[1], x1, upper[3]), least=1)
+    below, line_below = _column_gaps(work, (x0, lower[1], x1, lower[3]), least=1)
     if len(above) < _TABLE_GAPS or len(below) < _TABLE_GAPS:
         return False
-    if _within(above, below) < _ALIGNED or _within(below, above) < _ALIGNED:
-        return False
+    if not (_within(above, below) >= _ALIGNED and _within(below, above) >= _ALIGNED):
+        # columns of values of varied widths: each piece's gaps differ, the table's own
+        # (blank down nearly all its lines, both pieces together) remain, and its rows
+        # span one width (two tables, one under the other, share some blank columns)
+        joined, _ = _column_gaps(work, (x0, upper[1], x1, lower[3]))
+        span = _SAME_SPAN * max(upper[2] - upper[0], lower[2] - lower[0])
+        same = abs(upper[0] - lower[0]) <= span and abs(upper[2] - lower[2]) <= span
+        if len(joined) < _TABLE_GAPS or not same:
+            return False
     deep = _ROW_GAP * max(line_above, line_below)
     return not _gutter_between(work, (x0, upper[3], x1, lower[1]), deep)
 
@@ -450,24 +530,46 @@ def is_table(work: Work, box: Box) -> bool:
     return bool(_column_gaps(work, box)[0])
 
 
-def _column_gaps(work: Work, box: Box) -> tuple[list[tuple[int, int]], float]:
+def _column_gaps(
+    work: Work, box: Box, least: int = _TABLE_LINES
+) -> tuple[list[tuple[int, int]], float]:
     """The blank gaps between the text columns of a block of text lines (work px along x,
-    interior, as wide as a line is high at least: wider than the space between words):
-    columns blank in all lines that hold text but a quarter at most (a header line merged
-    with the rule under it has no blank column), rule lines aside, with the lines' median
-    depth (work px); no gaps (depth 0) unless the box is lines of text (``_TABLE_LINES``,
-    each a thin strip)."""
+    interior, as wide as a line of text is high at least: wider than the space between
+    words): columns blank in all lines that hold text but a quarter at most (a header line
+    merged with the rule under it has no blank column), rule rows aside, with the depth of
+    a line of text (work px, the median); no gaps (depth 0) unless the box is lines of
+    text (``least`` of them, each a thin strip, on the page)."""
     strips = gutter_pieces(work, box, 1)
     lines = [s for s in strips if s[3] - s[1] > LINE_MAX]
-    if len(lines) < _TABLE_LINES or any(
-        (s[2] - s[0]) < _LABEL_ASPECT * (s[3] - s[1]) for s in strips
-    ):
+    if len(lines) < least or any((s[2] - s[0]) < _LABEL_ASPECT * (s[3] - s[1]) for s in strips):
         return [], 0.0
-    votes = np.sum([background_lines(work, s, 0) for s in lines], axis=0)
+    read = [_inked(work, s) for s in lines]
+    inked = [r for r in read if r is not None]
+    if len(inked) < len(read):
+        return [], 0.0
+    votes = np.sum([~columns for columns, _ in inked], axis=0)
     blank = votes >= len(lines) - len(lines) // 4  # a header merged with its rule aside
-    line = float(np.median([s[3] - s[1] for s in lines]))
-    gaps = [(s, e) for s, e in runs(blank) if s > 0 and e < blank.size and e - s >= line]
-    return gaps, line
+    text = float(np.median([depth for _, depths in inked for depth in depths]))
+    gaps = [(s, e) for s, e in runs(blank) if s > 0 and e < blank.size and e - s >= text]
+    return gaps, text
+
+
+def _inked(work: Work, line: Box) -> tuple[np.ndarray, list[int]] | None:
+    """Which columns of a strip of text hold ink, and the depths of its lines of text;
+    None unless most of its rows stand on the page (a blot's lane, a grey band, is no
+    text). Ink is read against each row's own ground, rows off the page (a rule) left
+    out: a table may shade every other row, parted from the next by a blank row too thin
+    to be a gutter, and at a small table's scale a rule runs into the row beside it."""
+    x0, y0, x1, y1 = line
+    sub = work.a[y0:y1, x0:x1].astype(np.int16)
+    ground = np.median(sub, axis=1)
+    off = np.abs(ground - work.bg) > _SHADE
+    if np.count_nonzero(off) * 2 > off.size:
+        return None
+    darker = ground[:, None].astype(np.int16) - sub  # dark text on a light ground ...
+    ink = (darker if work.bg >= DARK else -darker) > CONTENT  # ... light text on a dark one
+    text = ink.any(axis=1) & ~off
+    return ink[~off].any(axis=0), [e - s for s, e in runs(text)] or [y1 - y0]
 
 
 def _within(gaps: list[tuple[int, int]], others: list[tuple[int, int]]) -> float:

@@ -27,7 +27,7 @@ DARK = 128  # a border darker than this makes a dark figure, where white is cont
 PAGE = 200  # a figure's ground this light is a page (white, pale colour): a mid-grey "ground" is
 # a photograph filling the figure, whose smooth grey stretches are no gutters however wide
 LINE_MAX = 3  # a blank band of another colour at most this thick (work px) is a separator
-_CONTENT = 16  # a pixel this far from its background is content (pale photos too)
+CONTENT = 16  # a pixel this far from its background is content (pale photos too)
 
 
 @dataclass
@@ -88,9 +88,9 @@ class Work:
         elif local >= WHITE:
             local = 255
         else:  # a panel on its own coloured ground: rare, measured for this box only
-            return unlike(sub, local, _CONTENT)
+            return unlike(sub, local, CONTENT)
         if local not in self.masks:
-            self.masks[local] = unlike(self.a, local, _CONTENT)
+            self.masks[local] = unlike(self.a, local, CONTENT)
         return self.masks[local][y0:y1, x0:x1]
 
     @property
