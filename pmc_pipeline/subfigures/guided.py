@@ -36,6 +36,7 @@ FRAME_STRENGTH = 2.0  # a frame line where charts meet (``frames``), as a gutter
 FLANKED = 8.0  # added to a gutter with dense content right beside it on both sides: a clean
 _DENSE = 0.5  # line through photographs (this much content) is no gap between text lines
 _FLAT = 3.0  # grey levels: a gutter on a mid-grey ground deviates at most this much (its std)
+_FLAT_BLACK = 1.5  # on black: drawn in the border's black, no camera noise floor
 UNEVEN = 1.0  # charged per unit of |log(length ratio)| between neighbouring pieces
 _MAX_CUTS = 6  # the strongest cuts of a strip along one axis that the search considers
 _MAX_PANELS = 16  # more labels than this: the search is not tried (the figure stays whole)
@@ -259,7 +260,7 @@ class _Search:
             for s, e, extra in self._letters_joined(box, axis, runs(blank))
             if s > 0 and e < blank.size
         ]
-        if DARK <= self.work.bg < PAGE:  # a photograph's ground: no gutter where it mottles
+        if self.work.bg < PAGE:  # a photograph's ground: no gutter where it mottles
             found = [cut for cut in found if self._flat(box, axis, cut)]
         if len(found) < need:
             found += self._thin_gutters(box, axis, counts, dense, found)
@@ -273,13 +274,15 @@ class _Search:
         return sorted(found)
 
     def _flat(self, box: Box, axis: int, cut: Cut) -> bool:
-        """Whether a gutter's grey is flat (within ``_FLAT``, its edge lines left out): a
-        page's is, while the smooth ground of a photograph filling the figure (a stained
-        section between its nuclei) mottles, though every pixel is of its grey."""
+        """Whether a gutter's grey is flat (within ``_FLAT``, ``_FLAT_BLACK`` on black, its
+        edge lines left out): a page's is, while the smooth ground of a photograph filling
+        the figure mottles, though every pixel is of its grey (a stained section between
+        its nuclei; a fluorescence image's noise floor between cells)."""
         s, e, _ = cut
         inner = (s + 1, e - 1) if e - s > 2 else (s, e)
         x0, y0, x1, y1 = _band(box, axis, *inner)
-        return float(self.work.a[y0:y1, x0:x1].std()) <= _FLAT
+        flat = _FLAT if self.work.bg >= DARK else _FLAT_BLACK
+        return float(self.work.a[y0:y1, x0:x1].std()) <= flat
 
     def _thin_gutters(
         self, box: Box, axis: int, counts: np.ndarray, dense: float, found: list[Cut]
