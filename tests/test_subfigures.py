@@ -1882,6 +1882,16 @@ def test_a_table_is_not_cut_between_its_rows(index):
     assert not decision.accepted
 
 
+def test_an_even_grid_of_a_tables_rows_is_no_lettered_split():
+    """A table (development seed 2 #267) under a caption naming three panels: no gutter
+    search divides it, but an even grid of three rows does read as lettered, the words
+    starting its rows ("BMI", "CRP") taken for panel letters; its cells are rows of one
+    table, so the grid is refused and the table stays whole."""
+    family, decision = _single_named(2, 267, 3)
+    assert family == "table_image"
+    assert not decision.accepted
+
+
 @pytest.mark.parametrize("index", [40, 56, 191])
 def test_a_legend_cut_off_by_the_figure_edge_is_no_panel(index):
     """Charts with their legend beside them, cut off by the figure's edge (development seed

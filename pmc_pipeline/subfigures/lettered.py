@@ -29,7 +29,7 @@ from PIL import Image
 
 from .boxes import Box, Span
 from .letters import CORNER_H, CORNER_W, Reading, letter_marks, reads_as, single_letters
-from .roles import cell_sized, min_side
+from .roles import cell_sized, cuts_one_table, min_side
 from .work import DARK, Work, background_lines, rule_lines, runs, to_figure, trim
 
 SNAP = 0.3  # a cut is looked for this share of a cell's length either side of its even place
@@ -314,6 +314,9 @@ class _Grids:
                 against = wrong + len(stray)
                 clear = against == 0 if letters or sure else len(right) >= WRONG * against
                 if clear and (best is None or len(right) > best[0]):
+                    if cuts_one_table(work, cells):  # rows of one table: a row's word
+                        break  # ("BMI", "CRP") reads as a label in a cell's corner
+                    # (strips of one blot are not asked: stacked charts pass for them)
                     best = (len(right), placed)
         return None if best is None else best[1]
 

@@ -10,6 +10,8 @@ panels either.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 from scipy import ndimage
 
@@ -379,6 +381,19 @@ def cuts_one_block(work: Work, boxes: list[Box]) -> bool:
     one blot: cut inside one block, so neither is a panel."""
     return any(
         one_table(work, upper, lower) or one_blot(work, upper, lower)
+        for upper, lower in _stacked(boxes)
+    )
+
+
+def cuts_one_table(work: Work, boxes: list[Box]) -> bool:
+    """Whether two of the pieces, one above the other, are rows of one table."""
+    return any(one_table(work, upper, lower) for upper, lower in _stacked(boxes))
+
+
+def _stacked(boxes: list[Box]) -> Iterator[tuple[Box, Box]]:
+    """Every two pieces of which the second stands below the first."""
+    return (
+        (upper, lower)
         for upper in boxes
         for lower in boxes
         if lower[1] >= upper[3] - 1 and lower is not upper
