@@ -242,20 +242,22 @@ def _legend(work: Work, box: Box) -> bool:
         return False  # a blot's lane of bands, a drawing: bigger than a marker or swatch
     if is_ruled(work, box):  # a table: ruled over and under its header, at its foot ...
         return False
-    return len(_gaps_down(ink, strips)) < _TABLE_GAPS  # ... its lines in columns
-
-
-def _gaps_down(ink: np.ndarray, strips: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """The interior gaps blank down all strips of text but a quarter, as wide as a strip
-    is deep at least: the gaps between a table's columns of values. A legend has one at
-    most, between its markers and its words (their right ends are ragged)."""
-    votes = np.sum([~ink[s:e].any(axis=0) for s, e in strips], axis=0)
-    blank = votes >= len(strips) - len(strips) // 4
+    # ... its lines in columns (a legend has one gap at most, between markers and words)
     depth = float(np.median([e - s for s, e in strips]))
-    inked = np.flatnonzero(~blank)
-    if not inked.size:
+    return len(_gaps_down([ink[s:e].any(axis=0) for s, e in strips], depth)) < _TABLE_GAPS
+
+
+def _gaps_down(inked: list[np.ndarray], least: float) -> list[tuple[int, int]]:
+    """The gaps between columns of text: blank down all its lines but a quarter (a header
+    merged with the rule under it, a short last row), between the first and the last
+    inked column, ``least`` wide at least (wider than the spaces between words). ``inked``:
+    each line's inked columns."""
+    votes = np.sum([~columns for columns in inked], axis=0)
+    blank = votes >= len(inked) - len(inked) // 4
+    ink = np.flatnonzero(~blank)
+    if not ink.size:
         return []
-    return [(s, e) for s, e in runs(blank) if inked[0] < s and e <= inked[-1] and e - s >= depth]
+    return [(s, e) for s, e in runs(blank) if ink[0] < s and e <= ink[-1] and e - s >= least]
 
 
 def _unframed(ink: np.ndarray) -> np.ndarray:
@@ -562,11 +564,8 @@ def _column_gaps(
     inked = [r for r in read if r is not None]
     if len(inked) < len(read):
         return [], 0.0
-    votes = np.sum([~columns for columns, _ in inked], axis=0)
-    blank = votes >= len(lines) - len(lines) // 4  # a header merged with its rule aside
     text = float(np.median([depth for _, depths in inked for depth in depths]))
-    gaps = [(s, e) for s, e in runs(blank) if s > 0 and e < blank.size and e - s >= text]
-    return gaps, text
+    return _gaps_down([columns for columns, _ in inked], text), text
 
 
 def _inked(work: Work, line: Box) -> tuple[np.ndarray, list[int]] | None:
