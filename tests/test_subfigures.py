@@ -1008,25 +1008,21 @@ def test_printed_letters_split_an_even_grid_the_cuts_cannot(index, family, n):
     assert_split_as_drawn(fig, boxes, labels)
 
 
-def test_dark_stretches_inside_fluorescence_photographs_are_no_gutters():
-    """A black mosaic of six fluorescence photographs (development seed 0 #7): the dark
-    stretches between cells inside them are as dark as its gutters, but carry the camera's
-    noise floor where its gutters are drawn in flat black, so the cut search takes only
-    its gutters and splits it as drawn."""
-    fig, decision, boxes, labels = _generated_split(7)
+@pytest.mark.parametrize(
+    "split",
+    [lambda: _generated_split(7), lambda: _extracted_split(1, 207)],
+    ids=["development-seed-0", "development-seed-1-extracted"],
+)
+def test_dark_stretches_inside_fluorescence_photographs_are_no_gutters(split):
+    """Black mosaics of six fluorescence photographs: the dark stretches between cells
+    inside them are as dark as their gutters (in seed 1 one lies near the gutter between
+    the rows and once drew the cut, left to the printed letters then), but carry the
+    camera's noise floor where the gutters are drawn in flat black, so the cut search
+    takes only the gutters and splits each as drawn."""
+    fig, decision, boxes, labels = split()
     assert fig.family == "mosaic_photos" and len(fig.panels) == 6
+    assert fig.background == "black"
     assert decision.reason == "accepted"
-    assert_split_as_drawn(fig, boxes, labels)
-
-
-def test_a_black_mosaic_is_cut_at_its_gutters_not_at_black_stretches_inside_photographs():
-    """A black mosaic of six fluorescence photographs (development seed 1): a black stretch
-    inside the lower photographs, near the gutter between its rows, once drew the cut (then
-    the printed letters of an even grid settled it); it carries the camera's noise floor,
-    the gutter flat black, so the cut search takes the gutter and splits it as drawn."""
-    fig, decision, boxes, labels = _extracted_split(1, 207)
-    assert fig.family == "mosaic_photos" and fig.background == "black"
-    assert decision.accepted
     assert_split_as_drawn(fig, boxes, labels)
 
 

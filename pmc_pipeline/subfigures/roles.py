@@ -23,6 +23,7 @@ from .work import (
     Runs,
     Work,
     background_lines,
+    commonest_grey,
     gutter_pieces,
     long_runs,
     runs,
@@ -226,8 +227,7 @@ def _legend(work: Work, box: Box) -> bool:
     than a marker, in one column of entries (a table's lines part into columns of values)."""
     x0, y0, x1, y1 = box
     sub = work.a[y0:y1, x0:x1]
-    ground = int(np.bincount(sub.ravel(), minlength=256).argmax())
-    ink = _unframed(unlike(sub, ground, CONTENT))
+    ink = _unframed(unlike(sub, commonest_grey(sub)[0], CONTENT))
     strips = runs(ink.any(axis=1))
     if len(strips) < _ENTRIES:
         return False
@@ -261,25 +261,26 @@ def _gaps_down(inked: list[np.ndarray], least: float) -> list[tuple[int, int]]:
 
 
 def _unframed(ink: np.ndarray) -> np.ndarray:
-    """A piece's ink without the frame at its edges: lines inked along most of their
-    length, within a few pixels of an edge, and all beyond them (a rounded corner)."""
-    h, w = ink.shape
+    """A piece's ink without the frame at its edges (``_frame_lines``, rows and columns)."""
     out = ink.copy()
-    edge = 2 * (LINE_MAX + 1)
-    for lines, length, axis in ((ink.sum(axis=1), w, 0), (ink.sum(axis=0), h, 1)):
-        framed = np.flatnonzero(lines >= _FRAME * length)
-        first = framed[framed < edge]
-        last = framed[framed >= lines.size - edge]
-        cut = np.zeros(lines.size, dtype=bool)
-        if first.size:
-            cut[: first.max() + 2] = True
-        if last.size:
-            cut[last.min() - 1 :] = True
-        if axis == 0:
-            out[cut] = False
-        else:
-            out[:, cut] = False
+    out[_frame_lines(ink.sum(axis=1), ink.shape[1])] = False
+    out[:, _frame_lines(ink.sum(axis=0), ink.shape[0])] = False
     return out
+
+
+def _frame_lines(counts: np.ndarray, length: int) -> np.ndarray:
+    """The lines (of inked ``counts``, each ``length`` long) of a frame at either end:
+    inked along most of their length, within a few pixels of the end, and all beyond them
+    (a rounded corner)."""
+    edge = 2 * (LINE_MAX + 1)
+    framed = np.flatnonzero(counts >= _FRAME * length)
+    first, last = framed[framed < edge], framed[framed >= counts.size - edge]
+    cut = np.zeros(counts.size, dtype=bool)
+    if first.size:
+        cut[: first.max() + 2] = True
+    if last.size:
+        cut[last.min() - 1 :] = True
+    return cut
 
 
 def _framed_legend(work: Work, box: Box, rows: np.ndarray, cols: np.ndarray) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .boxes import Box
-from .work import DARK, LINE_MAX, WHITE, Work, median, runs, share
+from .work import DARK, LINE_MAX, WHITE, Work, commonest_grey, median, runs, share
 
 _SEAM_STEP = 24  # a seam between abutting photos is a grey step this large ...
 _SEAM_SPAN = 0.5  # ... along at least this fraction of the region ...
@@ -80,12 +80,8 @@ def _chart_ground(sub: np.ndarray, page: int) -> bool:
     as a plot area's fill does, while a photograph's grey varies (black about fluorescence
     photographs, dark, is their ground). A bar's top on such a ground steps like a faint
     seam."""
-    counts = np.bincount(sub[::2, ::2].ravel(), minlength=256)
-    level = int(counts.argmax())
-    if level < DARK or abs(level - page) <= _GROUND_TOL:
-        return False
-    near = counts[max(0, level - _GROUND_TOL) : level + _GROUND_TOL + 1].sum()
-    return bool(near >= _GROUND_SHARE * counts.sum())
+    level, near = commonest_grey(sub[::2, ::2], _GROUND_TOL)
+    return level >= DARK and abs(level - page) > _GROUND_TOL and near >= _GROUND_SHARE
 
 
 def _part_seams(work: Work, region: Box, axis: int) -> list[tuple[int, float]]:

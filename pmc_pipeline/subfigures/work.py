@@ -133,6 +133,15 @@ def median(values: np.ndarray) -> float:
     return (float(part[k - 1]) + float(part[k])) / 2
 
 
+def commonest_grey(a: np.ndarray, tol: int = 0) -> tuple[int, float]:
+    """The grey level most pixels of a uint8 array hold, and the share within ``tol`` of
+    it: a region's own ground (a filled legend's, a chart's plot area)."""
+    counts = np.bincount(a.ravel(), minlength=256)
+    level = int(counts.argmax())
+    near = counts[max(0, level - tol) : level + tol + 1].sum()
+    return level, float(near / max(1, a.size))
+
+
 def unlike(a: np.ndarray, value: int, tol: int) -> np.ndarray:
     """|a - value| > tol for uint8 without widening: one wrapping subtraction, one compare."""
     lo, hi = value - tol, value + tol
