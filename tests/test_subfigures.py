@@ -1128,6 +1128,18 @@ def test_letters_above_scans_on_black_go_with_them():
     assert_split_as_drawn(fig, boxes, labels)
 
 
+def test_letters_abutting_a_photograph_go_with_their_panels():
+    """An ultrasound scan the figure's height beside three charts in a column (development
+    seed 0), the letters "B.", "C.", "D." printed in a gutter a pixel wide, touching the
+    scan: no blank line runs between scan and letters, so the only cut was past them, the
+    letters went with the scan and no chart's corner read its letter. A strip of letters
+    that abuts a photograph's dense edge is cut from it there: the figure splits as drawn."""
+    fig, decision, boxes, labels = _extracted_split(0, 224, today=True)
+    assert fig.family == "uneven_columns" and fig.gutter == "thin" and len(fig.panels) == 4
+    assert decision.accepted
+    assert_split_as_drawn(fig, boxes, labels)
+
+
 @pytest.mark.parametrize(("seed", "index", "n"), [(1, 275, 6), (3, 117, 3)])
 def test_pieces_whose_corner_reads_no_letter_are_searched_again(seed, index, n):
     """Spanning layouts lettered in their corners (development seeds 1 and 3) whose best

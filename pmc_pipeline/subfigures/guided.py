@@ -44,6 +44,7 @@ SMALLEST = 0.08  # a panel is at least this share of the largest panel's area (a
 # whose rules no legend has: a short one beside a large chart): a legend or a
 # colour bar cut off behind a gutter is smaller (real compounds: 0.107 at least, of 40)
 LETTER_STRIP = 48.0  # figure px: a strip of printed panel letters is at most this deep ...
+LETTER_LEAST = 6.0  # ... at least this deep where it abuts a photograph (a glyph, not a speck)
 LETTER_OFF = 12.0  # ... a few pixels off its panel (a wider gap after it is a gutter) ...
 LETTER_GAP = 6.0  # ... its glyphs of one label this close, the first this near its start ...
 LETTER_AT = 8.0  # (figure px; panels side by side start level) ...
@@ -257,7 +258,7 @@ class _Search:
         dense = _DENSE * ((box[2] - box[0]) if axis == 1 else (box[3] - box[1]))
         found = [
             (s, e, (e - s + extra) * scale + FLANKED * bool(min(counts[s - 1], counts[e]) >= dense))
-            for s, e, extra in self._letters_joined(box, axis, runs(blank))
+            for s, e, extra in self._letters_joined(box, axis, counts, dense)
             if s > 0 and e < blank.size
         ]
         if self.work.bg < PAGE:  # a photograph's ground: no gutter where it mottles
@@ -314,7 +315,7 @@ class _Search:
         return out
 
     def _letters_joined(
-        self, box: Box, axis: int, gaps: list[tuple[int, int]]
+        self, box: Box, axis: int, counts: np.ndarray, dense: float
     ) -> list[tuple[int, int, int]]:
         """The blank runs across a box as cuts (start, end, extra width), with the gap after a
         strip of printed panel letters joined to the gap before it: a letter printed beside or
@@ -324,16 +325,51 @@ class _Search:
         narrow (one glyph), its ink lies in a few short runs along it, far apart (one per
         panel), the first at its start (the first panel's corner), and past the gap after it
         stands a panel, inked along a panel's least side at least (a legend's markers are
-        followed by its words)."""
+        followed by its words). Where no gap runs before the strip, the letters abutting a
+        photograph across a gutter too thin to stay blank (``_abutting_letters``), the cut is
+        the photograph's last line."""
+        gaps = runs(counts == 0)
         out: list[tuple[int, int, int]] = []
         k = 0
         while k < len(gaps):
             s, e = gaps[k]
             after = gaps[k + 1] if k + 1 < len(gaps) else None
             joined = s > 0 and after is not None and self._letters_before(box, axis, e, after)
-            out.append((s, e, after[1] - after[0] if after and joined else 0))
-            k += 2 if joined else 1
+            if joined:
+                out.append((s, e, after[1] - after[0]))
+                k += 2
+                continue
+            edge = self._abutting_letters(
+                box, axis, counts, dense, gaps[k - 1][1] if k else 0, gaps[k]
+            )
+            out.append((s, e, 0) if edge is None else (edge, edge + 1, e - s))
+            k += 1
         return out
+
+    def _abutting_letters(
+        self,
+        box: Box,
+        axis: int,
+        counts: np.ndarray,
+        dense: float,
+        since: int,
+        gap: tuple[int, int],
+    ) -> int | None:
+        """The last line of a photograph that a strip of panel letters abuts, the strip
+        ending at ``gap`` (a blank run): a letter printed beside its panel in a gutter a
+        pixel or two wide touches the photograph before it, so the gutter never reads blank
+        and the strip goes with the photograph unless cut from it here. The line must be
+        dense (a photograph's edge, not a chart's sparse axis) and the strip as deep as a
+        glyph (a chart's edge followed by the last speck of a tick label is no photograph
+        and its letter); None when there is no such line after ``since``."""
+        first = max(since, gap[0] - int(LETTER_STRIP / self.work.scale)) + 1
+        edges = np.flatnonzero(counts[first : gap[0]] >= dense)
+        if not edges.size:
+            return None
+        line = first + int(edges[-1])
+        if (gap[0] - line - 1) * self.work.scale < LETTER_LEAST:  # a tick's last speck
+            return None
+        return line if self._letters_before(box, axis, line + 1, gap) else None
 
     def _letters_before(self, box: Box, axis: int, start: int, after: tuple[int, int]) -> bool:
         """Whether the lines of a box from ``start`` to the gap ``after`` are a strip of
