@@ -1140,6 +1140,19 @@ def test_letters_abutting_a_photograph_go_with_their_panels():
     assert_split_as_drawn(fig, boxes, labels)
 
 
+def test_a_chart_s_tallest_bar_is_no_photograph_that_letters_abut():
+    """A grouped bar chart, its legend beside it (held-out seed 1, found when checking the
+    rule above on it): the tallest bar's edge is dense as a photograph's, and what stands
+    between it and the blank before the legend read as a strip of letters, so the chart
+    was cut from its legend under a caption naming two panels. A photograph inks its lines
+    right across the piece; a bar does not, and the chart stays whole."""
+    from tests.fixtures.synthetic_figures import _single
+
+    fig, result = _split_extracted(_single("heldout", 1, 165), naming(2))
+    assert fig.family == "grouped_bars_legend"
+    assert not result.decision.accepted
+
+
 @pytest.mark.parametrize(("seed", "index", "n"), [(1, 275, 6), (3, 117, 3)])
 def test_pieces_whose_corner_reads_no_letter_are_searched_again(seed, index, n):
     """Spanning layouts lettered in their corners (development seeds 1 and 3) whose best
@@ -1918,6 +1931,17 @@ def test_a_bar_top_on_a_grey_plot_ground_is_no_seam():
     so no seam is sought there and the chart stays whole."""
     family, decision = _single_named(1, 146, 2)
     assert family == "grouped_bars_legend"
+    assert not decision.accepted
+
+
+@pytest.mark.parametrize(("seed", "index"), [(1, 144), (2, 43)])
+def test_an_ultrasound_scan_is_not_cut_at_the_edge_of_a_dark_blob_inside_it(seed, index):
+    """Ultrasound scans with a dark blob inside (development seeds 1 and 2): the blob's flat
+    top or bottom steps across a row as a faint seam does, where two dark fluorescence
+    images meet in a few lit places. But the scan's speckle runs on across that row, lit
+    on both sides and unstepped, along most of it: one photograph, which stays whole."""
+    family, decision = _single_named(seed, index, 2)
+    assert family == "photo_gray"
     assert not decision.accepted
 
 

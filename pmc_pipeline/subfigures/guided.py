@@ -35,6 +35,8 @@ SEAM_ALONG = 0.1  # and this much more per share of its line it steps along: of 
 FRAME_STRENGTH = 2.0  # a frame line where charts meet (``frames``), as a gutter this wide
 FLANKED = 8.0  # added to a gutter with dense content right beside it on both sides: a clean
 _DENSE = 0.5  # line through photographs (this much content) is no gap between text lines
+_PHOTO_FULL = 0.95  # a photograph a strip of letters abuts inks its lines this far across ...
+_EDGE_LINES = 3  # ... for this many lines (work px) before its edge
 _FLAT = 3.0  # grey levels: a gutter on a mid-grey ground deviates at most this much (its std)
 _FLAT_BLACK = 1.5  # on black: drawn in the border's black, no camera noise floor
 UNEVEN = 1.0  # charged per unit of |log(length ratio)| between neighbouring pieces
@@ -359,9 +361,11 @@ class _Search:
         ending at ``gap`` (a blank run): a letter printed beside its panel in a gutter a
         pixel or two wide touches the photograph before it, so the gutter never reads blank
         and the strip goes with the photograph unless cut from it here. The line must be
-        dense (a photograph's edge, not a chart's sparse axis) and the strip as deep as a
-        glyph (a chart's edge followed by the last speck of a tick label is no photograph
-        and its letter); None when there is no such line after ``since``."""
+        dense (a photograph's edge, not a chart's sparse axis), the lines before it inked
+        right across the box (``_PHOTO_FULL``: a photograph, not a chart's tallest bar),
+        and the strip as deep as a glyph (a chart's edge followed by the last speck of a
+        tick label is no photograph and its letter); None when there is no such line after
+        ``since``."""
         first = max(since, gap[0] - int(LETTER_STRIP / self.work.scale)) + 1
         edges = np.flatnonzero(counts[first : gap[0]] >= dense)
         if not edges.size:
@@ -369,6 +373,10 @@ class _Search:
         line = first + int(edges[-1])
         if (gap[0] - line - 1) * self.work.scale < LETTER_LEAST:  # a tick's last speck
             return None
+        extent = (box[2] - box[0]) if axis == 1 else (box[3] - box[1])
+        inside = counts[max(since, line - _EDGE_LINES) : line]
+        if inside.size < _EDGE_LINES or not (inside >= _PHOTO_FULL * extent).all():
+            return None  # no photograph's edge: a chart's tallest bar, say
         return line if self._letters_before(box, axis, line + 1, gap) else None
 
     def _letters_before(self, box: Box, axis: int, start: int, after: tuple[int, int]) -> bool:

@@ -19,6 +19,9 @@ _CLEAN_SPAN = 0.25  # or along this much of it only, where the lines nearby have
 _CLEAN_PEAK = 12.0  # many times more often than they: a seam of little contrast in places)
 _FAINT_SPAN = 0.06  # a faint seam: a step along this much of the region ...
 _FAINT_PEAK = 3.0  # ... this many times more often than nearby (see seam_cuts)
+_LIT = 48  # a faint seam's sides are lit (a scan's speckle, not the black about it) ...
+_RUNS_ON = 0.5  # ... and run on unstepped along this much of it, their texture as alike
+_ALIKE_CORR = 0.05  # across it as across the lines beside it (correlation): an object's edge
 _ALIKE = 2.0  # a seam at a thin line (work.LINE_MAX) across one picture, whose sides differ at
 _ALIKE_FLOOR = 4.0  # most this much more than neighbouring lines do (grey levels, at least this)
 _SEAM_WHITE_SIDE = 0.1  # ... between photographs: this little white on both sides ...
@@ -46,7 +49,8 @@ def seam_cuts(work: Work, region: Box, axis: int, faint: bool = False) -> list[t
     white stands beside it: an axis, a frame or a bar edge has white along one side. A thin
     light line between two photographs gives two seams and a sliver, which folds away.
     ``faint`` also takes steps along a small part of the line (two dark fluorescence images
-    meet in a few bright places only) that stand out yet more from the lines nearby, and
+    meet in a few bright places only) that stand out yet more from the lines nearby, unless
+    one photograph runs on across the rest of the line (``_runs_on``: an object's edge), and
     in a region with white, photographs meeting along part of a line (``_part_seams``).
     """
     key = (region, axis, faint)
@@ -65,13 +69,43 @@ def seam_cuts(work: Work, region: Box, axis: int, faint: bool = False) -> list[t
             seams = [
                 (k, float(along[k - 1]))
                 for k in _across_lines(sub, found, axis)
-                if _photo_sides(white_share, k) or _between_photos(step, white, axis, k)
+                if (_photo_sides(white_share, k) or _between_photos(step, white, axis, k))
+                and not (faint and _runs_on(sub, step, axis, k))
             ]
         elif faint:  # searched again: photographs meeting along part of a line (found
             # where a search finds no division, as they lengthen every search they join)
             seams = _part_seams(work, region, axis)
         work.seams[key] = seams
     return work.seams[key]
+
+
+def _runs_on(sub: np.ndarray, step: np.ndarray, axis: int, k: int) -> bool:
+    """Whether one photograph runs on across line k: lit (``_LIT``) on both sides and
+    unstepped along most of it (``_RUNS_ON``), its texture there as alike across the line
+    as across the lines beside it (correlated within ``_ALIKE_CORR``). A faint seam is an
+    object's edge inside one photograph then (a dark blob in an ultrasound scan steps along
+    its width, the speckle beside it runs on), while two grey photographs edge to edge meet
+    unstepped in places but their textures do not match, and dark fluorescence images meet
+    lit in a few places only."""
+    lines = sub if axis == 1 else sub.T
+    if not 2 <= k < len(lines) - 1:
+        return False
+    before, after = lines[k - 1].astype(np.int16), lines[k].astype(np.int16)
+    stepped = step[k - 1] if axis == 1 else step[:, k - 1]
+    on = (before >= _LIT) & (after >= _LIT) & ~stepped
+    if share(on) < _RUNS_ON:
+        return False
+    near = (_correlation(lines[k - 2], before, on) + _correlation(after, lines[k + 1], on)) / 2
+    return _correlation(before, after, on) >= near - _ALIKE_CORR
+
+
+def _correlation(a: np.ndarray, b: np.ndarray, where: np.ndarray) -> float:
+    """Pearson correlation of two lines' greys where ``where`` holds (0 when either is flat)."""
+    x, y = a[where].astype(np.float64), b[where].astype(np.float64)
+    x -= x.mean()
+    y -= y.mean()
+    norm = float(np.sqrt((x * x).sum() * (y * y).sum()))
+    return float((x * y).sum()) / norm if norm else 0.0
 
 
 def _chart_ground(sub: np.ndarray, page: int) -> bool:
