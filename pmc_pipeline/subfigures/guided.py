@@ -341,9 +341,8 @@ class _Search:
                 out.append((s, e, after[1] - after[0]))
                 k += 2
                 continue
-            edge = self._abutting_letters(
-                box, axis, counts, dense, gaps[k - 1][1] if k else 0, gaps[k]
-            )
+            since = gaps[k - 1][1] if k else 0
+            edge = self._abutting_letters(box, axis, counts, dense, since, (s, e))
             out.append((s, e, 0) if edge is None else (edge, edge + 1, e - s))
             k += 1
         return out

@@ -90,7 +90,7 @@ def _runs_on(sub: np.ndarray, step: np.ndarray, axis: int, k: int) -> bool:
     lines = sub if axis == 1 else sub.T
     if not 2 <= k < len(lines) - 1:
         return False
-    before, after = lines[k - 1].astype(np.int16), lines[k].astype(np.int16)
+    before, after = lines[k - 1], lines[k]
     stepped = step[k - 1] if axis == 1 else step[:, k - 1]
     on = (before >= _LIT) & (after >= _LIT) & ~stepped
     if share(on) < _RUNS_ON:
