@@ -257,10 +257,11 @@ class _Search:
         counts = self.blank.counts(box, axis)
         blank = counts == 0
         scale = self.work.scale
-        dense = _DENSE * ((box[2] - box[0]) if axis == 1 else (box[3] - box[1]))
+        extent = (box[2] - box[0]) if axis == 1 else (box[3] - box[1])  # each line's length
+        dense = _DENSE * extent
         found = [
             (s, e, (e - s + extra) * scale + FLANKED * bool(min(counts[s - 1], counts[e]) >= dense))
-            for s, e, extra in self._letters_joined(box, axis, counts, dense)
+            for s, e, extra in self._letters_joined(box, axis, counts, extent)
             if s > 0 and e < blank.size
         ]
         if self.work.bg < PAGE:  # a photograph's ground: no gutter where it mottles
@@ -317,7 +318,7 @@ class _Search:
         return out
 
     def _letters_joined(
-        self, box: Box, axis: int, counts: np.ndarray, dense: float
+        self, box: Box, axis: int, counts: np.ndarray, extent: int
     ) -> list[tuple[int, int, int]]:
         """The blank runs across a box as cuts (start, end, extra width), with the gap after a
         strip of printed panel letters joined to the gap before it: a letter printed beside or
@@ -342,7 +343,7 @@ class _Search:
                 k += 2
                 continue
             since = gaps[k - 1][1] if k else 0
-            edge = self._abutting_letters(box, axis, counts, dense, since, (s, e))
+            edge = self._abutting_letters(box, axis, counts, extent, since, (s, e))
             out.append((s, e, 0) if edge is None else (edge, edge + 1, e - s))
             k += 1
         return out
@@ -352,7 +353,7 @@ class _Search:
         box: Box,
         axis: int,
         counts: np.ndarray,
-        dense: float,
+        extent: int,
         since: int,
         gap: tuple[int, int],
     ) -> int | None:
@@ -366,13 +367,12 @@ class _Search:
         tick label is no photograph and its letter); None when there is no such line after
         ``since``."""
         first = max(since, gap[0] - int(LETTER_STRIP / self.work.scale)) + 1
-        edges = np.flatnonzero(counts[first : gap[0]] >= dense)
+        edges = np.flatnonzero(counts[first : gap[0]] >= _DENSE * extent)
         if not edges.size:
             return None
         line = first + int(edges[-1])
         if (gap[0] - line - 1) * self.work.scale < LETTER_LEAST:  # a tick's last speck
             return None
-        extent = (box[2] - box[0]) if axis == 1 else (box[3] - box[1])
         inside = counts[max(since, line - _EDGE_LINES) : line]
         if inside.size < _EDGE_LINES or not (inside >= _PHOTO_FULL * extent).all():
             return None  # no photograph's edge: a chart's tallest bar, say
