@@ -47,7 +47,7 @@ class Work:
     seams: dict[tuple[Box, int, bool], list[tuple[int, float]]] = field(default_factory=dict)
     steps: dict[int, np.ndarray] = field(default_factory=dict)  # seams' photo steps, per axis
     frames: dict[tuple[Box, int], list[tuple[int, int]]] = field(default_factory=dict)
-    # the cut search's: content pixels summed down (axis 0) and across (axis 1), of the
+    # the cut search's: content pixels summed down (axis 0) and across (axis 1, transposed), of the
     # working copy and (``True``) of the unreduced figure; and the cuts of a box (box, axis,
     # cuts needed, faint seams, frame lines) -> (start, end, strength)
     summed: dict[tuple[bool, int], np.ndarray] = field(default_factory=dict)
