@@ -1945,6 +1945,17 @@ def test_an_ultrasound_scan_is_not_cut_at_the_edge_of_a_dark_blob_inside_it(seed
     assert not decision.accepted
 
 
+@pytest.mark.parametrize(("index", "n"), [(234, 3), (283, 4)])
+def test_a_heatmap_is_not_cut_between_rows_of_its_cells(index, n):
+    """Heatmaps beside their colour bars (development seed 5), under captions naming 3 and
+    4 panels: a row of cells meets the next with a grey step along the whole line, as two
+    photographs edge to edge do, and was cut there (and then between columns). But both
+    sides of that line are flat fills, not textures: a heatmap's cells, which stays whole."""
+    family, decision = _single_named(5, index, n)
+    assert family == "heatmap_colorbar"
+    assert not decision.accepted
+
+
 @pytest.mark.parametrize("index", [122, 236])
 def test_a_fluorescence_image_is_not_cut_along_a_dark_band_between_cells(index):
     """Fluorescence images filling the figure (development seed 2): a band without cells

@@ -24,6 +24,11 @@ _RUNS_ON = 0.5  # ... and run on unstepped along this much of it, their texture 
 _ALIKE_CORR = 0.05  # across it as across the lines beside it (correlation): an object's edge
 _ALIKE = 2.0  # a seam at a thin line (work.LINE_MAX) across one picture, whose sides differ at
 _ALIKE_FLOOR = 4.0  # most this much more than neighbouring lines do (grey levels, at least this)
+_CELL_TOL = 4  # grey levels: a heatmap's cell is one flat fill (JPEG noise aside) ...
+_CELL_DEEP = 3  # ... this many lines (work px) deep on each side of a row of them ...
+_CELLS = 0.65  # ... and their edge steps between such fills along this share of the line
+# (where it steps between mid greys: not a page's white, not the black of fluorescence)
+_BLACK = 16  # greys this dark or darker are black
 _SEAM_WHITE_SIDE = 0.1  # ... between photographs: this little white on both sides ...
 _SEAM_WHITE_REGION = 0.3  # ... in a region this little white
 _SEAM_WHITE_PART = 0.5  # or white beside a seam along this much of it at most, where it steps
@@ -71,6 +76,7 @@ def seam_cuts(work: Work, region: Box, axis: int, faint: bool = False) -> list[t
                 for k in _across_lines(sub, found, axis)
                 if (_photo_sides(white_share, k) or _between_photos(step, white, axis, k))
                 and not (faint and _runs_on(sub, step, axis, k))
+                and not _cell_edge(sub, step, axis, k)
             ]
         elif faint:  # searched again: photographs meeting along part of a line (found
             # where a search finds no division, as they lengthen every search they join)
@@ -97,6 +103,32 @@ def _runs_on(sub: np.ndarray, step: np.ndarray, axis: int, k: int) -> bool:
         return False
     near = (_correlation(lines[k - 2], before, on) + _correlation(after, lines[k + 1], on)) / 2
     return _correlation(before, after, on) >= near - _ALIKE_CORR
+
+
+def _cell_edge(sub: np.ndarray, step: np.ndarray, axis: int, k: int) -> bool:
+    """Whether line k is the edge between two rows (or columns) of a heatmap's cells, not
+    a seam between photographs: where it steps between mid greys (most of its steps),
+    both sides are flat fills ``_CELL_DEEP`` lines deep and along the line, at ``_CELLS``
+    of it at least. Photographs meeting step between textures; a photograph's flat black or
+    a page's white beside a label band is no heatmap (dev 5 singles #234, #283 were cut at
+    their cells' rows under captions naming 3-4 panels)."""
+    lines = sub if axis == 1 else sub.T
+    if not _CELL_DEEP <= k <= len(lines) - _CELL_DEEP:
+        return False
+    near = lines[k - _CELL_DEEP : k + _CELL_DEEP].astype(np.int16)
+    before, after = near[_CELL_DEEP - 1], near[_CELL_DEEP]
+    stepped = step[k - 1] if axis == 1 else step[:, k - 1]
+    greys = (before > _BLACK) & (before < WHITE) & (after > _BLACK) & (after < WHITE)
+    mid = stepped & greys
+    if not mid.any() or 2 * np.count_nonzero(mid) < np.count_nonzero(stepped):
+        return False
+    flat = np.ptp(near[:_CELL_DEEP], axis=0) <= _CELL_TOL
+    flat &= np.ptp(near[_CELL_DEEP:], axis=0) <= _CELL_TOL
+    for side in (before, after):
+        even = np.abs(np.diff(side)) <= _CELL_TOL
+        flat[1:] &= even
+        flat[:-1] &= even
+    return share(flat[mid]) >= _CELLS
 
 
 def _correlation(a: np.ndarray, b: np.ndarray, where: np.ndarray) -> float:
