@@ -15,7 +15,9 @@ panel's label: a wrong pair; a panel left unaligned, with the whole caption, is 
 and the share of those whose sub-caption is their own (token F1 with its own text +
 preamble the best of all the figure's panels, and >= 0.6). A panel of a caption that
 names none (split at clean gutters) has no sub-caption of its own: it carries the whole
-caption, counted apart. Only held-out numbers count; both are printed, by family.
+caption, counted apart. Only held-out numbers count; both are printed, by family, pooled
+over their seeds and per seed (held-out: ``HELDOUT_SEEDS``, seeds whose figures no one has
+opened).
 
 (b) Real figures of ``../shared/corpus`` with their real captions (extract's rows): real
 singles split (target: none), and on real compounds (panel counts judged by eye, no boxes)
@@ -62,6 +64,10 @@ NAMING_CAPTIONS = {
     n: "Effects of treatment. " + " ".join(f"({chr(65 + k)}) Measure {k}." for k in range(n))
     for n in (2, 3, 4)
 }
+# Held-out seeds no one has opened a figure of: seeds 0 and 1 were, while the rules were
+# tuned (their misses drawn and read), so they count as development data now. Open no
+# figure of these; when one is opened, its seed moves out of this list.
+HELDOUT_SEEDS = [2, 3, 4]
 TARGETS = {
     "singles_yielding_panels": 0.01,
     "precision": 0.95,
@@ -167,32 +173,49 @@ def _box_px(box: list[float], size: tuple[int, int]) -> Box:
     return (round(box[0] * w), round(box[1] * h), round(box[2] * w), round(box[3] * h))
 
 
-def bench_generated(subset: str, n_singles: int, n_compounds: int) -> dict:
+def bench_generated(subset: str, n_singles: int, n_compounds: int, seeds: list[int]) -> dict:
+    """Pooled over ``seeds`` (each its own n_singles and n_compounds), and per seed: one
+    seed's 400 compounds move recall by a few points (0.79-0.85 over held-out seeds 0-4)."""
     singles: dict[str, Counter] = defaultdict(Counter)
     by: dict[str, dict[str, Counter]] = defaultdict(lambda: defaultdict(Counter))
-    for fig in iter_generate(subset, n_singles, n_compounds):
-        row, jpeg, s = prepared(fig)
-        if not fig.compound:
-            accepted = split_figure(row, jpeg).decision.accepted
-            singles[fig.family].update(figures=1, split=int(accepted))
-            for n, caption in NAMING_CAPTIONS.items():
-                named = split_figure(dict(row, caption=caption), jpeg).decision.accepted
-                singles[fig.family].update({"named": 1, f"named_split_{n}": int(named)})
-            continue
-        c = judge_compound(fig, row, jpeg, s)
-        for facet, value in (
-            ("layout", fig.family),
-            ("gutter", fig.gutter),
-            ("background", fig.background),
-            ("letters", fig.letters),
-            ("caption_labels", str(fig.caption_labels)),
-            ("order", fig.order),
-            ("all", "all"),
-        ):
-            by[facet][value].update(c)
+    per_seed: dict[int, Counter] = defaultdict(Counter)
+    for seed in seeds:
+        for fig in iter_generate(subset, n_singles, n_compounds, seed=seed):
+            row, jpeg, s = prepared(fig)
+            if not fig.compound:
+                accepted = split_figure(row, jpeg).decision.accepted
+                singles[fig.family].update(figures=1, split=int(accepted))
+                per_seed[seed].update(singles=1, split=int(accepted))
+                for n, caption in NAMING_CAPTIONS.items():
+                    named = split_figure(dict(row, caption=caption), jpeg).decision.accepted
+                    singles[fig.family].update({"named": 1, f"named_split_{n}": int(named)})
+                    per_seed[seed].update(named=1, named_split=int(named))
+                continue
+            c = judge_compound(fig, row, jpeg, s)
+            per_seed[seed].update(c)
+            for facet, value in (
+                ("layout", fig.family),
+                ("gutter", fig.gutter),
+                ("background", fig.background),
+                ("letters", fig.letters),
+                ("caption_labels", str(fig.caption_labels)),
+                ("order", fig.order),
+                ("all", "all"),
+            ):
+                by[facet][value].update(c)
     total = sum(singles.values(), Counter())
     named = {n: f"named_split_{n}" for n in NAMING_CAPTIONS}
     return {
+        "seeds": seeds,
+        "by_seed": {
+            seed: {
+                "singles_split": f"{c['split']}/{c['singles']}",
+                "named_split": f"{c['named_split']}/{c['named']}",
+                "precision": _rate(c["tp"], c["pred"]),
+                "recall": _rate(c["tp"], c["true"]),
+            }
+            for seed, c in per_seed.items()
+        },
         "singles": {
             "figures": total["figures"],
             "yielding_panels": _rate(total["split"], total["figures"]),
@@ -360,10 +383,15 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--compounds", type=int, default=400, help="generated compounds per set")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--subsets", nargs="+", default=["heldout", "dev"])
+    parser.add_argument(
+        "--heldout-seeds", nargs="+", type=int, default=HELDOUT_SEEDS, help="pooled"
+    )
+    parser.add_argument("--dev-seeds", nargs="+", type=int, default=[0], help="pooled")
     args = parser.parse_args(argv)
     result: dict = {"bench": "subfigures", "targets": TARGETS}
+    seeds = {"heldout": args.heldout_seeds, "dev": args.dev_seeds}
     for subset in args.subsets:
-        result[subset] = bench_generated(subset, args.singles, args.compounds)
+        result[subset] = bench_generated(subset, args.singles, args.compounds, seeds[subset])
     held = [prepared(f)[:2] for f in iter_generate("heldout", 60, 140, seed=7)]
     cost = {"heldout_sample": bench_cost(held, args.repeat)}
     if (args.corpus / "subfigures" / "figure_classes.json").is_file():
