@@ -819,6 +819,20 @@ def test_a_grid_short_of_a_letter_printed_on_a_photograph_is_kept_whole():
     assert not decision.accepted and boxes == []
 
 
+def test_dark_fluorescence_images_meet_at_a_seam_beside_a_bright_cell():
+    """A tall fluorescence image beside two stacked ones, edge to edge (development seed 6),
+    under a caption naming three panels: the stacked two meet where the upper one's bright
+    cell stands white beside the seam, and where both grounds are black the line cannot
+    step. Along the rest, wherever either side is lit, it steps: a seam, and the three
+    panels are found. No letter is printed and the layout reads down as well as across,
+    so each takes the whole caption."""
+    fig, decision, boxes, labels = _extracted_split(6, 217, today=True)
+    assert fig.family == "spanning" and len(fig.panels) == 3
+    assert decision.accepted
+    assert_panels(boxes, reading_order([p.box for p in fig.panels]), 0.7)
+    assert labels == [None] * 3
+
+
 def test_photo_tiles_need_even_tiles_of_photographs_only():
     """Tiles of uneven width, a pale photograph (too light to tell from the lines), or a
     light stripe half across a tile (another grid the lines missed): kept whole."""

@@ -74,7 +74,7 @@ def seam_cuts(work: Work, region: Box, axis: int, faint: bool = False) -> list[t
             seams = [
                 (k, float(along[k - 1]))
                 for k in _across_lines(sub, found, axis)
-                if (_photo_sides(white_share, k) or _between_photos(step, white, axis, k))
+                if (_photo_sides(white_share, k) or _between_photos(sub, step, white, axis, k))
                 and not (faint and _runs_on(sub, step, axis, k))
                 and not _cell_edge(sub, step, axis, k)
             ]
@@ -214,19 +214,26 @@ def _photo_sides(white_share: np.ndarray, k: int) -> bool:
     return bool(before.size and after.size and max(before.max(), after.max()) <= _SEAM_WHITE_SIDE)
 
 
-def _between_photos(step: np.ndarray, white: np.ndarray, axis: int, k: int) -> bool:
+def _between_photos(
+    sub: np.ndarray, step: np.ndarray, white: np.ndarray, axis: int, k: int
+) -> bool:
     """Whether a seam at k steps between photographs wherever it has photographs on both
-    sides (``_HELD`` of that stretch), though white stands beside it in places (a stained
-    section's white lumen at its edge): an axis or a frame has white along the whole of one
-    side, and a line on from a seam across a panel that spans it steps in few places."""
+    sides, one of them lit (``_HELD`` of that stretch), though white stands beside it in
+    places (a stained section's white lumen at its edge; a bright cell at a fluorescence
+    image's edge): an axis or a frame has white along the whole of one side, and a line on
+    from a seam across a panel that spans it steps in few places. Where both sides are
+    black (two fluorescence images' dark grounds meet) there is nothing to step."""
+    lines = sub if axis == 1 else sub.T
     if axis == 1:
         beside = white[k - 1] | white[k]
-        held = step[k - 1] & ~beside
+        stepped = step[k - 1]
     else:
         beside = white[:, k - 1] | white[:, k]
-        held = step[:, k - 1] & ~beside
+        stepped = step[:, k - 1]
     photos = 1.0 - float(beside.mean())
-    return photos >= 1.0 - _SEAM_WHITE_PART and float(held.mean()) >= _HELD * photos
+    lit = ~beside & (np.maximum(lines[k - 1], lines[k]) >= _LIT)
+    held = np.count_nonzero(stepped & lit)
+    return photos >= 1.0 - _SEAM_WHITE_PART and held >= _HELD * np.count_nonzero(lit) > 0
 
 
 def _seam_positions(frac: np.ndarray, tiers: tuple[tuple[float, float], ...]) -> list[int]:
