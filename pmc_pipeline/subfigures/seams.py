@@ -8,6 +8,7 @@ region, far stronger than the steps of the lines around it.
 from __future__ import annotations
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from .boxes import Box
 from .work import DARK, LINE_MAX, WHITE, Work, commonest_grey, median, runs, share
@@ -26,6 +27,7 @@ _ALIKE = 2.0  # a seam at a thin line (work.LINE_MAX) across one picture, whose 
 _ALIKE_FLOOR = 4.0  # most this much more than neighbouring lines do (grey levels, at least this)
 _CELL_TOL = 4  # grey levels: a heatmap's cell is one flat fill (JPEG noise aside) ...
 _CELL_DEEP = 3  # ... this many lines (work px) deep on each side of a row of them ...
+_CELL_SPAN = 7  # ... and this many px along it (a smooth photograph changes over as many) ...
 _CELLS = 0.65  # ... and their edge steps between such fills along this share of the line
 # (where it steps between mid greys: not a page's white, not the black of fluorescence)
 _BLACK = 16  # greys this dark or darker are black
@@ -108,10 +110,10 @@ def _runs_on(sub: np.ndarray, step: np.ndarray, axis: int, k: int) -> bool:
 def _cell_edge(sub: np.ndarray, step: np.ndarray, axis: int, k: int) -> bool:
     """Whether line k is the edge between two rows (or columns) of a heatmap's cells, not
     a seam between photographs: where it steps between mid greys (most of its steps),
-    both sides are flat fills ``_CELL_DEEP`` lines deep and along the line, at ``_CELLS``
-    of it at least. Photographs meeting step between textures; a photograph's flat black or
-    a page's white beside a label band is no heatmap (dev 5 singles #234, #283 were cut at
-    their cells' rows under captions naming 3-4 panels)."""
+    both sides are flat fills (``_flat_fill``) at ``_CELLS`` of it at least. Photographs
+    meeting step between textures or smooth shading; a photograph's flat black or a page's
+    white beside a label band is no heatmap (dev 5 singles #234, #283 were cut at their
+    cells' rows under captions naming 3-4 panels)."""
     lines = sub if axis == 1 else sub.T
     if not _CELL_DEEP <= k <= len(lines) - _CELL_DEEP:
         return False
@@ -122,13 +124,22 @@ def _cell_edge(sub: np.ndarray, step: np.ndarray, axis: int, k: int) -> bool:
     mid = stepped & greys
     if not mid.any() or 2 * np.count_nonzero(mid) < np.count_nonzero(stepped):
         return False
-    flat = np.ptp(near[:_CELL_DEEP], axis=0) <= _CELL_TOL
-    flat &= np.ptp(near[_CELL_DEEP:], axis=0) <= _CELL_TOL
-    for side in (before, after):
-        even = np.abs(np.diff(side)) <= _CELL_TOL
-        flat[1:] &= even
-        flat[:-1] &= even
+    flat = _flat_fill(near[:_CELL_DEEP]) & _flat_fill(near[_CELL_DEEP:])
     return share(flat[mid]) >= _CELLS
+
+
+def _flat_fill(block: np.ndarray) -> np.ndarray:
+    """Per position along a few lines: whether the block ``_CELL_SPAN`` px along about it is
+    one grey (within ``_CELL_TOL``). A cell's fill is; a photograph's smooth stretch
+    changes a little every pixel and so does not, over that span."""
+    half = _CELL_SPAN // 2
+    flat = np.zeros(block.shape[1], bool)
+    if block.shape[1] < _CELL_SPAN:
+        return flat
+    top = sliding_window_view(block.max(axis=0), _CELL_SPAN).max(axis=1)
+    bottom = sliding_window_view(block.min(axis=0), _CELL_SPAN).min(axis=1)
+    flat[half : half + top.size] = top - bottom <= _CELL_TOL
+    return flat
 
 
 def _correlation(a: np.ndarray, b: np.ndarray, where: np.ndarray) -> float:
@@ -232,8 +243,8 @@ def _between_photos(
         stepped = step[:, k - 1]
     photos = 1.0 - float(beside.mean())
     lit = ~beside & (np.maximum(lines[k - 1], lines[k]) >= _LIT)
-    held = np.count_nonzero(stepped & lit)
-    return photos >= 1.0 - _SEAM_WHITE_PART and held >= _HELD * np.count_nonzero(lit) > 0
+    held, lit_count = np.count_nonzero(stepped & lit), np.count_nonzero(lit)
+    return photos >= 1.0 - _SEAM_WHITE_PART and lit_count > 0 and held >= _HELD * lit_count
 
 
 def _seam_positions(frac: np.ndarray, tiers: tuple[tuple[float, float], ...]) -> list[int]:
