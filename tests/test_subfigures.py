@@ -1218,12 +1218,23 @@ def test_a_letter_on_the_page_above_a_dark_photograph_reads_on_the_page():
 
 
 def test_a_letter_on_a_photograph_inside_a_piece_refuses_a_weak_division():
-    """A wide photograph over two (development seed 2), cut wrongly down the middle at a
-    faint seam: two corners read "A" and "C", the third nothing, but the white "B" on the
-    lower-left photograph stands inside the first piece, away from its corner."""
-    fig, decision, _, _ = _extracted_split(2, 391)
+    """A wide photograph over two (development seed 2). Cut wrongly down the middle, as a
+    faint seam once cut it, two corners read "A" and "C", the third nothing, but the white
+    "B" on the lower-left photograph stands inside the first piece, away from its corner:
+    the letters refuse that division. The seams where the photographs meet are found now,
+    the bright cells white beside them notwithstanding, and the figure splits right."""
+    from pmc_pipeline.subfigures.lettered import Corners, PiecesLettered
+
+    fig = dev_compound(2, 391)
+    buf = io.BytesIO()
+    fig.image.save(buf, "PNG")
+    gray = Image.open(io.BytesIO(normalise_image(buf.getvalue()).jpeg)).convert("L")
+    wrong = [(2, 2, 310, 500), (310, 2, 617, 218), (310, 218, 617, 500)]
+    assert not PiecesLettered(Corners(gray, ["A", "B", "C"]), wrong).most
+    fig, decision, boxes, labels = _extracted_split(2, 391)
     assert fig.family == "spanning" and len(fig.panels) == 3
-    assert not decision.accepted
+    assert decision.accepted and labels == ["A", "B", "C"]
+    assert_panels(boxes, [p.box for p in fig.panels], 0.85)
 
 
 def test_a_pale_letter_inside_a_cell_refuses_an_even_grid():
