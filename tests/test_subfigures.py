@@ -331,6 +331,44 @@ def test_a_real_heatmap_of_profiles_is_not_cut_between_its_rows(corpus_dir):
     assert decided(Image.open(corpus_dir / "pone.0178565" / "g003.png"), 2) == []
 
 
+def test_one_letter_read_down_the_columns_leaves_rows_first_unsure():
+    """Three columns of blots lettered A-B, C, D-E down the columns (development seed 7):
+    only A, D and E read, one moved panel too few to take the columns' order, and
+    rows-first gave the middle column's panel C's label to D's. D reads where down the
+    columns puts it, as no other letter reads in its own place: each panel takes the whole
+    caption rather than another's sub-caption."""
+    fig, decision, boxes, labels = _extracted_split(7, 97, today=True)
+    assert fig.family == "uneven_columns" and fig.order == "columns"
+    assert decision.accepted and len(boxes) == 5
+    assert labels == [None] * 5
+
+
+def _real_split(corpus_dir, article: str, file: str):
+    """A real corpus figure split as the split stage sees it: extract's row (its real
+    caption, its normalised image)."""
+    from pmc_pipeline.config import Config
+    from pmc_pipeline.errors import ErrorLog
+    from pmc_pipeline.stages.extract import figure_rows
+
+    folder = corpus_dir / article
+    files = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+    source = {"pmcid": "PMC1", "version": 1, "pmid": None, "doi": None, "license_code": None}
+    rows, _ = figure_rows(source, "article.nxml", files, Config(), ErrorLog("extract", 0))
+    row = next(r for r in rows if r["file"] == file)
+    return split_figure(row, row["image"])
+
+
+def test_a_real_figure_lettered_down_its_columns_is_left_unaligned(corpus_dir):
+    """eLife 46793 fig. 8: A and B down the left column, C to F down the right, whose
+    letters stand in the gutter beside their panels, in no panel's corner. Only A and B
+    read, too few to take the columns' order, and rows-first paired the right column's
+    first two panels and B with the labels B, C, D. But B reads where down the columns
+    puts it: the order is not sure, and each panel takes the whole caption."""
+    result = _real_split(corpus_dir, "elife-46793-v1", "fig8.jpg")
+    assert result.decision.accepted and len(result.rows) == 6
+    assert [r["label"] for r in result.rows] == [None] * 6
+
+
 def test_real_single_figures_are_not_split(corpus_dir):
     classes = json.loads((corpus_dir / "subfigures" / "figure_classes.json").read_text())
     for n in (0, 2):  # on wide gutters alone, or when the caption names two panels

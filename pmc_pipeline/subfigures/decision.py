@@ -29,7 +29,7 @@ from .detector import Detector, detected
 from .guided import Guided, guided_panels
 from .gutters import WIDE, gutter_panels, holds_panels
 from .lettered import Corners, PiecesLettered, lettered_grid, unnamed_grid
-from .letters import order_contradicted, printed_order, single_letters
+from .letters import order_contradicted, printed_order, read_down_columns, single_letters
 from .roles import cuts_one_block
 from .tiles import tile_panels
 from .work import DARK, PAGE, Work, exact_copy, to_figure, working_copy
@@ -180,13 +180,16 @@ def _searches(n: int) -> tuple[tuple[int, bool], ...]:
 
 def _paired(corners: Corners, decision: SplitDecision) -> SplitDecision:
     """An accepted split in the order its printed letters show, unaligned when they
-    contradict any order, or when neither they nor the layout tell rows-first from down the
+    contradict any order, when a letter read says down the columns though too few read to
+    take that order, or when neither they nor the layout tell rows-first from down the
     columns (each panel then takes the whole caption: no pair is wrong)."""
     img, labels = corners.gray, corners.labels
     ordered = _in_printed_order(corners, decision)
     letters = PiecesLettered(corners, ordered.boxes)
     if order_contradicted(img, ordered.boxes, labels, corners.read):
         return replace(ordered, ordered=False)
+    if ordered is decision and read_down_columns(decision.boxes, labels, corners.read):
+        return replace(decision, ordered=False)  # perhaps down the columns: not sure
     if (
         ordered is decision  # no letters say columns-first ...
         and not rows_first_sure(decision.boxes)  # ... the layout reads down as often ...

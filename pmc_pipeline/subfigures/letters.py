@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import itertools
 import string
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from typing import NamedTuple
 
@@ -115,6 +116,29 @@ def order_contradicted(
             return False
     # misreadings repeat a letter ("(c)" and "(g)" both read as F); another order does not
     return len(set(other)) == len(other) >= 2 and len(other) > own
+
+
+def read_down_columns(
+    boxes: list[Box], labels: list[str], read: Callable[[Box], Reading | None]
+) -> bool:
+    """Whether a panel that reading down the columns would move reads strictly as its
+    columns-first label: rows-first was kept as too few letters read to prefer columns
+    (``printed_order`` wants two), but this one says the figure may read down its columns,
+    a pairing a misreading seldom picks so exactly (dev 7 #97: three columns lettered A-B,
+    C, D-E, only A, D and E read, rows-first paired C's sub-caption with D's panel). A
+    letter read in two corners (one of them, perhaps, the corner rows-first gives it) is
+    misread in one (each is printed once) and tells nothing (dev 6 #385: a small "B" read
+    as D; dev 5 #374: "(a)" and "(f)" both read as D)."""
+    columns = _columns_first(boxes)
+    if columns is None or len(boxes) != len(labels) or not single_letters(labels):
+        return False
+    reads = [read(box) for box in boxes]
+    times = Counter(found.label for found in reads if found)
+    for k, i in enumerate(columns):  # position k columns-first holds box i
+        found = reads[i]
+        if i != k and found is not None and found.label == labels[k] and times[found.label] == 1:
+            return True
+    return False
 
 
 def single_letters(labels: list[str]) -> bool:
