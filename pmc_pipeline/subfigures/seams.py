@@ -99,7 +99,7 @@ def _runs_on(sub: np.ndarray, step: np.ndarray, axis: int, k: int) -> bool:
     if not 2 <= k < len(lines) - 1:
         return False
     before, after = lines[k - 1], lines[k]
-    stepped = step[k - 1] if axis == 1 else step[:, k - 1]
+    stepped = _line(step, axis, k - 1)
     on = (before >= _LIT) & (after >= _LIT) & ~stepped
     if share(on) < _RUNS_ON:
         return False
@@ -119,7 +119,7 @@ def _cell_edge(sub: np.ndarray, step: np.ndarray, axis: int, k: int) -> bool:
         return False
     near = lines[k - _CELL_DEEP : k + _CELL_DEEP].astype(np.int16)
     before, after = near[_CELL_DEEP - 1], near[_CELL_DEEP]
-    stepped = step[k - 1] if axis == 1 else step[:, k - 1]
+    stepped = _line(step, axis, k - 1)
     greys = (before > _BLACK) & (before < WHITE) & (after > _BLACK) & (after < WHITE)
     mid = stepped & greys
     if not mid.any() or 2 * np.count_nonzero(mid) < np.count_nonzero(stepped):
@@ -234,17 +234,18 @@ def _between_photos(
     image's edge): an axis or a frame has white along the whole of one side, and a line on
     from a seam across a panel that spans it steps in few places. Where both sides are
     black (two fluorescence images' dark grounds meet) there is nothing to step."""
-    lines = sub if axis == 1 else sub.T
-    if axis == 1:
-        beside = white[k - 1] | white[k]
-        stepped = step[k - 1]
-    else:
-        beside = white[:, k - 1] | white[:, k]
-        stepped = step[:, k - 1]
+    beside = _line(white, axis, k - 1) | _line(white, axis, k)
     photos = 1.0 - float(beside.mean())
-    lit = ~beside & (np.maximum(lines[k - 1], lines[k]) >= _LIT)
-    held, lit_count = np.count_nonzero(stepped & lit), np.count_nonzero(lit)
+    lit = ~beside & (np.maximum(_line(sub, axis, k - 1), _line(sub, axis, k)) >= _LIT)
+    held = np.count_nonzero(_line(step, axis, k - 1) & lit)
+    lit_count = np.count_nonzero(lit)
     return photos >= 1.0 - _SEAM_WHITE_PART and lit_count > 0 and held >= _HELD * lit_count
+
+
+def _line(a: np.ndarray, axis: int, k: int) -> np.ndarray:
+    """Line k of a 2-D array: row k for axis=1 (lines run across), column k for axis=0;
+    ``step`` and ``white`` of a region are asked of the same line a seam lies on."""
+    return a[k] if axis == 1 else a[:, k]
 
 
 def _seam_positions(frac: np.ndarray, tiers: tuple[tuple[float, float], ...]) -> list[int]:
