@@ -725,6 +725,22 @@ def test_a_caption_without_labels_splits_only_at_wide_clean_gutters():
     assert all(r["image"] for r in result.rows)
 
 
+@pytest.mark.parametrize(
+    ("seed", "index", "family", "n"),
+    [(8, 363, "row", 2), (8, 193, "spanning", 3), (9, 121, "grid", 6)],
+    ids=["letters-over-a-row", "letter-over-a-spanning-layout", "legends-beside-their-charts"],
+)
+def test_what_annotates_a_panel_beyond_a_gutter_is_no_cut_between_panels(seed, index, family, n):
+    """Generated compounds under captions naming no panels (development seeds 8, 9): a
+    letter "(a)" over its panel, its gap wider than any within the panel, was taken for a
+    gutter that did not stand out from them, and a legend beside its chart (markers and
+    words in two columns) for a table, a panel of its own. Each joins its panel first."""
+    fig, decision, boxes, labels = _extracted_split(seed, index, today=True)
+    assert fig.family == family and len(fig.panels) == n and not fig.caption_labels
+    assert decision.reason == "clean-gutters"
+    assert_split_as_drawn(fig, boxes, labels)
+
+
 def test_titles_and_letters_beyond_a_gutter_join_their_panels():
     """Two charts side by side, each under its own title beyond a wide gap, under a caption
     naming no panels: a title is no panel and its gap no cut, so each joins its chart."""
@@ -742,7 +758,6 @@ def test_titles_and_letters_beyond_a_gutter_join_their_panels():
 @pytest.mark.parametrize(
     "figure",
     [
-        lambda: charts_in_a_row((10, 197)),
         lambda: grid([photo(200, 180, 1, 10), photo(200, 180, 2, 120)], 2, 24, "black")[0],
         lambda: grid([chart(220, 260, 3), chart(220, 72, 4)], 1, 24, "white")[0],  # uneven
         lambda: generated_table(),
@@ -750,7 +765,6 @@ def test_titles_and_letters_beyond_a_gutter_join_their_panels():
         lambda: heatmap_over_charts(),
     ],
     ids=[
-        "narrow-gutter",
         "dark-figure",
         "uneven-pieces",
         "table-rows",
@@ -760,11 +774,22 @@ def test_titles_and_letters_beyond_a_gutter_join_their_panels():
 )
 def test_a_caption_without_labels_keeps_a_compound_whole_without_clean_gutters(figure):
     """No count from the caption, and the wide gutters are no full account of the panels:
-    too narrow, on black, pieces of very uneven length, rows of a table, or (as in a real
+    on black, pieces of very uneven length, rows of a table, or (as in a real
     eLife figure) a piece that parts again at a narrower gutter into two charts."""
     result = split_figure({"key": "PMC1_F1", "caption": "Two panels."}, jpeg_bytes(figure()))
     assert not result.decision.accepted and result.decision.reason == "no-caption-labels"
     assert result.rows == []
+
+
+def test_charts_a_narrow_gutter_apart_split_at_the_frame_line_where_the_second_begins():
+    """Two charts 6 px apart under a caption naming no panels: the gutter is too narrow to
+    trust alone, but the second chart's y axis is a frame line where charts meet (blank
+    margins past its ends, data kept off one side), which no single chart draws."""
+    result = split_figure(
+        {"key": "PMC1_F1", "caption": "Two panels."}, jpeg_bytes(charts_in_a_row((10, 197)))
+    )
+    assert result.decision.reason == "framed-charts"
+    assert_panels(result.decision.boxes, [(40, 20, 221, 175), (227, 20, 408, 175)], 0.7)
 
 
 def photo_tiles(cols: int, rows: int, line: int, base: int = 40) -> tuple[Image.Image, list]:
@@ -1608,6 +1633,20 @@ def test_charts_framed_each_a_few_pixels_apart_split_once_between_them():
     seed 3): both frame lines where two charts meet are found, and taken as one cut, so
     no sliver between them becomes a piece and the row splits into its four charts."""
     assert_extracted_splits_as_drawn(3, 51, "shared_axes", 4)
+
+
+@pytest.mark.parametrize(
+    ("index", "n"), [(33, 4), (240, 3), (279, 2)], ids=["four-traces", "three-bar-charts", "two"]
+)
+def test_charts_sharing_an_axis_split_at_their_frames_under_a_caption_naming_none(index, n):
+    """Subplots sharing an axis under a caption that names no panels (development seed 5):
+    no gutter parts them, but the frame lines where they meet do, and no single chart
+    draws such a line. The figure splits into as many charts as those lines part, each
+    with the whole caption."""
+    fig, decision, boxes, labels = _extracted_split(5, index, today=True)
+    assert fig.family == "shared_axes" and len(fig.panels) == n and not fig.caption_labels
+    assert decision.reason == "framed-charts"
+    assert_split_as_drawn(fig, boxes, labels)
 
 
 @pytest.mark.parametrize(

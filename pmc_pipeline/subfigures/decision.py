@@ -26,7 +26,7 @@ from PIL import Image
 from .boxes import Box, reading_order, rows_first_sure
 from .captions import CaptionSplit
 from .detector import Detector, detected
-from .guided import Guided, guided_panels
+from .guided import Guided, framed_panels, guided_panels
 from .gutters import WIDE, gutter_panels, holds_panels
 from .lettered import Corners, PiecesLettered, lettered_grid, unnamed_grid
 from .letters import order_contradicted, printed_order, read_down_columns, single_letters
@@ -40,6 +40,8 @@ PRINTED_LETTERS = "printed-letters"  # the printed letters mark an even grid of 
 # panels (or, for a caption naming none, of as many as the figure letters, every one read),
 # or every piece of a division too weak or uneven to trust reads its own label
 CLEAN_GUTTERS = "clean-gutters"  # the caption names none; wide gutters part clear panels
+FRAMED_CHARTS = "framed-charts"  # the caption names none; frame lines part charts sharing an
+# axis, as many as those lines give
 PHOTO_TILES = "photo-tiles"  # the caption names none; thin light lines part an even grid of
 # photographs
 NO_CAPTION_LABELS = "no-caption-labels"  # the caption names no panels, the layout no clear ones
@@ -296,11 +298,26 @@ def _gutters_decision(img: Image.Image) -> SplitDecision:
         tiles = tile_panels(img)
         if tiles is not None:
             return SplitDecision(tiles, True, PHOTO_TILES, GUTTERS_CONFIDENCE)
+        framed = _framed_charts(work, img)
+        if framed is not None:
+            return framed
         lettered = unnamed_grid(work, img)
         if lettered is None:
             return NOT_NAMED
         return SplitDecision(lettered, True, PRINTED_LETTERS, LETTERS_CONFIDENCE)
     return SplitDecision(_figure(work, img, boxes), True, CLEAN_GUTTERS, GUTTERS_CONFIDENCE)
+
+
+def _framed_charts(work: Work, img: Image.Image) -> SplitDecision | None:
+    """Charts sharing an axis on a light figure whose caption names none, parted at the
+    frame lines where they meet (``framed_panels``), when those pieces pass as the
+    caption's count would (even, each a chart); None otherwise."""
+    if work.bg < PAGE:
+        return None
+    found = _layout_decision(work, img, framed_panels(work))
+    if not found.accepted:
+        return None
+    return replace(found, reason=FRAMED_CHARTS, confidence=GUTTERS_CONFIDENCE)
 
 
 def _detector_decision(img: Image.Image, n: int, detector: Detector) -> SplitDecision:

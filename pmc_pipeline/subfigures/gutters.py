@@ -19,7 +19,7 @@ caption, unaligned.
 from __future__ import annotations
 
 from .boxes import Box, area
-from .roles import cuts_one_block, is_panel, is_table
+from .roles import cuts_one_block, is_panel, is_table, legend
 from .work import DARK, Work, background_lines, gutter_pieces, runs, trim
 
 WIDE = 12.0  # figure px: the least width of a gutter between panels the caption never named
@@ -85,11 +85,12 @@ def _divide(work: Work, box: Box, axis: int, levels: int) -> list[Box] | None:
     pieces = [trim(work, p) for p in gutter_pieces(work, box, axis, wide=WIDE / work.scale)]
     if not pieces:
         return [box]
+    joined = _annotations_joined(work, pieces, axis)
+    if len(joined) == 1:  # a lone letter or a title over its panel: no gutter between panels
+        return _divide(work, joined[0], 1 - axis, levels - 1)
     if _widest_gap(work, box, axis) < OUTSTANDING * max(_widest_gap(work, p, axis) for p in pieces):
         return None  # gaps like the ones within the pieces: rows of a table, lines of text
-    pieces = _annotations_joined(work, pieces, axis)
-    if len(pieces) == 1:
-        return _divide(work, pieces[0], 1 - axis, levels - 1)
+    pieces = joined
     lengths = [_length(p, axis) for p in pieces]
     if max(lengths) > EVEN * max(1, min(lengths)):
         return None
@@ -117,7 +118,7 @@ def _annotations_joined(work: Work, pieces: list[Box], axis: int) -> list[Box]:
         beside = _length(out[j], axis)
         short = length * 2 < beside and (
             length * work.scale <= ANNOTATION
-            or (axis == 0 and length * KEY_SHARE <= beside and not is_table(work, out[k]))
+            or (axis == 0 and length * KEY_SHARE <= beside and _key(work, out[k]))
         )
         if short and not is_panel(work, out[k]):
             a, b = out[k], out[j]
@@ -127,6 +128,13 @@ def _annotations_joined(work: Work, pieces: list[Box], axis: int) -> list[Box]:
             continue
         k += 1
     return out
+
+
+def _key(work: Work, piece: Box) -> bool:
+    """Whether a short piece beside a chart may be its key: no table (a small table stays a
+    panel of its own), unless it is a legend, whose markers and words stand in two columns
+    as a table's values do."""
+    return not is_table(work, piece) or legend(work, piece)
 
 
 def _nearer(pieces: list[Box], k: int, axis: int) -> int:
