@@ -7,7 +7,8 @@ panels, and the pixels divide into n regions that can each be a panel, by clean 
 caption that names no panels keeps the figure whole (as Open-PMC does) unless the pixels
 alone are overwhelming evidence (``gutters``: wide full-length gutters between even pieces
 that are each a panel; ``tiles``: thin light lines right across an even grid of
-photographs; or ``lettered``: the cells of an even grid printed with the letters A, B,
+photographs; ``framed_panels``: the frame lines where three charts or more sharing an axis
+meet; or ``lettered``: the cells of an even grid printed with the letters A, B,
 C ... in order, every one, or, lettered on photographs edge to edge, half of them in every
 row and column up to the last); such panels carry the whole caption, unaligned.
 Every figure gets a decision with a reason and a confidence; rejected candidates are kept
@@ -40,8 +41,8 @@ PRINTED_LETTERS = "printed-letters"  # the printed letters mark an even grid of 
 # panels (or, for a caption naming none, of as many as the figure letters, every one read),
 # or every piece of a division too weak or uneven to trust reads its own label
 CLEAN_GUTTERS = "clean-gutters"  # the caption names none; wide gutters part clear panels
-FRAMED_CHARTS = "framed-charts"  # the caption names none; frame lines part charts sharing an
-# axis, as many as those lines give
+FRAMED_CHARTS = "framed-charts"  # the caption names none; frame lines part three charts or
+# more sharing an axis, as many as those lines give
 PHOTO_TILES = "photo-tiles"  # the caption names none; thin light lines part an even grid of
 # photographs
 NO_CAPTION_LABELS = "no-caption-labels"  # the caption names no panels, the layout no clear ones
@@ -290,8 +291,9 @@ def _in_printed_order(
 
 def _gutters_decision(img: Image.Image) -> SplitDecision:
     """A figure whose caption names no panels: split only at wide, clean gutters, at thin
-    light lines between photographs in an even grid, or where the figure letters the cells
-    of an even grid itself."""
+    light lines between photographs in an even grid, at the frame lines where three charts
+    or more sharing an axis meet, or where the figure letters the cells of an even grid
+    itself."""
     work = working_copy(img)
     boxes = gutter_panels(work)
     if boxes is None:
@@ -309,9 +311,9 @@ def _gutters_decision(img: Image.Image) -> SplitDecision:
 
 
 def _framed_charts(work: Work, img: Image.Image) -> SplitDecision | None:
-    """Charts sharing an axis on a light figure whose caption names none, parted at the
-    frame lines where they meet (``framed_panels``), when those pieces pass as the
-    caption's count would (even, each a chart); None otherwise."""
+    """Three charts or more sharing an axis on a light figure whose caption names none,
+    parted at the frame lines where they meet (``framed_panels``), when those pieces pass
+    as they would for a caption's count (even, each a chart); None otherwise."""
     if work.bg < PAGE:
         return None
     found = _layout_decision(work, img, framed_panels(work))

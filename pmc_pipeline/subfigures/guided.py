@@ -32,6 +32,7 @@ SEAM_STRENGTH = 3.0  # a seam between abutting photographs counts as a gutter th
 SEAM_ALONG = 0.1  # and this much more per share of its line it steps along: of two divisions
 # at seams, the one cut where photographs meet all along (not on from there across a panel
 # that spans the line) wins, and a gutter still outscores either
+_FRAMED_CUTS = 2  # frame lines that part charts under a caption naming no panels, at least
 FRAME_STRENGTH = 2.0  # a frame line where charts meet (``frames``), as a gutter this wide
 FLANKED = 8.0  # added to a gutter with dense content right beside it on both sides: a clean
 _DENSE = 0.5  # line through photographs (this much content) is no gap between text lines
@@ -170,13 +171,14 @@ def guided_panels(
 def framed_panels(work: Work) -> Guided | None:
     """The charts one over another (or side by side) that the frame lines where charts
     meet, right across the figure, part: as many as those lines give, for a caption that
-    names none. No single chart draws such a line (its own frame has the margins past
-    both ends of a line across it full of tick labels): of 1,200 development singles, none
-    showed one. None unless every piece is a chart (``_stacked``)."""
+    names none: two such lines at least, three charts or more. One line across a chart,
+    blank past its ends, with its axis running on across it, may be a line within one
+    chart (a forest plot's line of no effect, a threshold); lines repeated across a stack
+    of even pieces are not. None unless every piece is a chart (``_stacked``)."""
     whole = _Search(work, 2, frames=True).trim((0, 0, *work.size))
     for axis in (1, 0):
         cuts = frame_cuts(work, whole, axis)
-        if cuts:
+        if len(cuts) >= _FRAMED_CUTS:
             found = _stacked(work, whole, len(cuts) + 1)
             if found is not None:
                 return found
