@@ -175,7 +175,7 @@ def framed_panels(work: Work) -> Guided | None:
     blank past its ends, with its axis running on across it, may be a line within one
     chart (a forest plot's line of no effect, a threshold); lines repeated across a stack
     of even pieces are not. None unless every piece is a chart (``_stacked``)."""
-    whole = _Search(work, 2, frames=True).trim((0, 0, *work.size))
+    whole = trim(work, (0, 0, *work.size))  # no search's running sums: most figures stop here
     for axis in (1, 0):
         cuts = frame_cuts(work, whole, axis)
         if len(cuts) >= _FRAMED_CUTS:
