@@ -9,8 +9,10 @@ do not), the pieces side by side are of comparable length (a spanning panel besi
 of panels is up to 4x longer than each of the stack's; a colour bar beside its chart is no
 stack), and every piece is a panel by the role rules (a legend, a table of text or a strip
 behind a wide gutter refuses the whole division: the figure stays whole), except a title or
-a lone letter, which joins the nearer panel beside it, and a legend or colour bar beside a
-chart a third its width at most (a table stays a panel of its own). No piece may part again
+a lone letter, which joins the nearer panel beside it before the gutters are weighed (its
+gap is no gutter between panels), and a legend or colour bar beside a chart a third its
+width at most (a table stays a panel of its own; a legend's markers and words, in two
+columns, are no table). No piece may part again
 at a narrower blank gutter (``PARTING`` wide at least) into two big panels: then the wide
 gutters miss a cut, and a piece of two charts is no panel. Such panels carry the whole
 caption, unaligned.
