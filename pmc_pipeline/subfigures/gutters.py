@@ -21,7 +21,7 @@ caption, unaligned.
 from __future__ import annotations
 
 from .boxes import Box, area
-from .roles import cuts_one_block, is_panel, is_table, legend
+from .roles import cuts_one_block, is_panel, is_table
 from .work import DARK, Work, background_lines, gutter_pieces, runs, trim
 
 WIDE = 12.0  # figure px: the least width of a gutter between panels the caption never named
@@ -120,7 +120,7 @@ def _annotations_joined(work: Work, pieces: list[Box], axis: int) -> list[Box]:
         beside = _length(out[j], axis)
         short = length * 2 < beside and (
             length * work.scale <= ANNOTATION
-            or (axis == 0 and length * KEY_SHARE <= beside and _key(work, out[k]))
+            or (axis == 0 and length * KEY_SHARE <= beside and not is_table(work, out[k]))
         )
         if short and not is_panel(work, out[k]):
             a, b = out[k], out[j]
@@ -130,13 +130,6 @@ def _annotations_joined(work: Work, pieces: list[Box], axis: int) -> list[Box]:
             continue
         k += 1
     return out
-
-
-def _key(work: Work, piece: Box) -> bool:
-    """Whether a short piece beside a chart may be its key: no table (a small table stays a
-    panel of its own), unless it is a legend, whose markers and words stand in two columns
-    as a table's values do."""
-    return not is_table(work, piece) or legend(work, piece)
 
 
 def _nearer(pieces: list[Box], k: int, axis: int) -> int:

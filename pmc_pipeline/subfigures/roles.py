@@ -196,11 +196,11 @@ def _has_structure(work: Work, box: Box) -> bool:
             return True
         if _ruled(runs.mask, need_w):  # its own ground, as read for the runs: a framed
             return True  # legend's text lines read as thick bands there, no thin rules
-        return not _is_label_block(work, box) and not legend(work, box)
+        return not _is_label_block(work, box) and not _legend(work, box)
     if _blot_strips(runs.mask, _BAND / work.scale):
         return True
     blob = _has_blob(runs.mask, _BLOB_MIN / work.scale, _BLOB_MAX / work.scale)
-    return blob and not legend(work, box)  # a legend's line samples join its markers
+    return blob and not _legend(work, box)  # a legend's line samples join its markers
 
 
 def _annotation(work: Work, box: Box, mask: np.ndarray) -> bool:
@@ -214,11 +214,11 @@ def _annotation(work: Work, box: Box, mask: np.ndarray) -> bool:
         _colour_bar(work, box, rows, cols, 0)
         or _colour_bar(work, box, cols, rows, 1)
         or _framed_legend(work, box, rows, cols)
-        or legend(work, box)
+        or _legend(work, box)
     )
 
 
-def legend(work: Work, box: Box) -> bool:
+def _legend(work: Work, box: Box) -> bool:
     """Whether a piece is a legend, framed or not, cut off by the figure's edge or not:
     inside any frame lines at its edges, its ink (read against its own ground: a legend
     may be filled) lies in ``_ENTRIES`` or more thin strips one above the other (an entry:
@@ -544,8 +544,9 @@ def _gutter_between(work: Work, band: Box, deep: float) -> bool:
 
 
 def is_table(work: Work, box: Box) -> bool:
-    """Whether a piece is lines of text in columns: a table, a panel of its own."""
-    return bool(_column_gaps(work, box)[0])
+    """Whether a piece is lines of text in columns: a table, a panel of its own. A legend's
+    markers and words stand in two columns too, but it is no table (``_legend``)."""
+    return bool(_column_gaps(work, box)[0]) and not _legend(work, box)
 
 
 def _column_gaps(
